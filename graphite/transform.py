@@ -1,0 +1,355 @@
+"""The GRAPHITE graph transformation (feature nodes that raise homophily)."""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Union
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data, HeteroData
+from torch_geometric.data.datapipes import functional_transform
+from torch_geometric.transforms import BaseTransform
+
+from graphite.discretize import binarize_entries, bucketize_entries
+from graphite.validation import check_edge_index, check_features, feature_entries, is_sparse
+
+__all__ = ['Graphite']
+
+FEATURE_INITS = ('mean', 'zeros', 'index')
+GRAPH_NODE_FEATURES = ('keep', 'zeros', 'normalize')
+
+
+@functional_transform('graphite')
+class Graphite(BaseTransform):
+    r"""The GRAPHITE transformation from the `"Graph Homophily Booster: Rethinking the Role of Discrete Features on
+    Heterophilic Graphs" <https://arxiv.org/abs/2509.12530>`_ paper (Qiu, Li, Li, Tong; ICLR 2026).
+
+    Given a graph :math:`\mathcal{G} = (\mathcal{V}, \mathcal{E}, \mathbf{X})` with binary features
+    :math:`\mathbf{X} \in \{0, 1\}^{|\mathcal{V}| \times F}`, it adds one *feature node* :math:`x_k` per feature
+    column :math:`k` that occurs in at least one node, and one undirected *feature edge* per nonzero entry:
+
+    .. math::
+        \mathcal{V}^* = \mathcal{V} \cup \{x_k : \textstyle\sum_v X_{vk} > 0\}, \qquad
+        \mathcal{E}^* = \mathcal{E} \cup \{(v, x_k) : X_{vk} = 1\}.
+
+    Nodes sharing a feature become two hops apart through its feature node, which raises homophily with only
+    :math:`|\mathcal{V}^*| = |\mathcal{V}| + F` nodes and :math:`|\mathcal{E}^*| = |\mathcal{E}| + \mathrm{nnz}(\mathbf{X})`
+    edges (connecting all pairs sharing a feature instead would add :math:`O(|\mathcal{V}|^2)` edges). The cost is
+    :math:`O(\mathrm{nnz}(\mathbf{X}) + |\mathcal{E}|)` time and memory (plus the ``[F_used, F]`` feature-node
+    features); no dense ``N x N`` matrix or node-node pair list is ever built.
+
+    **Output convention** (homogeneous :class:`~torch_geometric.data.Data`, ``N`` graph nodes, ``E`` edges,
+    ``M`` feature entries kept, ``F_used`` feature nodes):
+
+    * nodes ``0..N-1`` are the original graph nodes, unchanged and in order; nodes ``N..N+F_used-1`` are the
+      feature nodes, sorted by original column (then bucket);
+    * ``edge_index`` ``[2, E + 2M]``: the original ``E`` edges first (unchanged), then the ``M`` node -> feature
+      edges, then the same ``M`` edges reversed (feature -> node); every feature edge is present in both directions;
+    * ``x`` ``[N + F_used, F]``: graph-node rows as chosen by ``graph_node_features``, then feature-node rows as
+      chosen by ``feature_init``; dense input gives dense output, sparse input (COO/CSR) gives sparse COO/CSR output;
+      integer features become float;
+    * ``node_type`` long ``[N + F_used]`` (0 graph node, 1 feature node); ``edge_type`` long ``[E + 2M]`` (0 graph
+      edge, 1 feature edge); ``feature_index`` long ``[F_used]`` (feature node ``N + i`` stands for column
+      ``feature_index[i]``); ``num_graph_nodes`` = ``N`` (int); ``num_nodes`` = ``N + F_used``;
+    * with ``buckets=k``: ``feature_bucket`` long ``[F_used]`` and ``bucket_thresholds`` ``[F, k-1]`` (see
+      :func:`graphite.discretize.bucketize_entries`); feature node ``N + i`` stands for
+      ``(feature_index[i], feature_bucket[i])``;
+    * node-level tensors other than ``x`` (size ``N`` in dim 0; 1-D masks and 2-D ``[N, S]`` split masks alike) are
+      extended to ``N + F_used`` rows: ``y`` and other integer tensors with ``-1`` (feature nodes carry no label),
+      boolean tensors (``train_mask``, ...) with ``False``, floating-point ``y`` with ``NaN``; other floating-point
+      node tensors need a value in ``fill`` (else :class:`ValueError`);
+    * edge-level tensors (size ``E`` in dim 0, e.g. ``edge_attr``, ``edge_weight``) are extended to ``E + 2M`` rows:
+      ``edge_weight`` with ``1``, boolean with ``False``, integer with ``-1``, others need a value in ``fill``;
+    * graph-level attributes are copied unchanged. The input object is never modified.
+
+    With ``to_hetero=True`` a :class:`~torch_geometric.data.HeteroData` is returned instead, with node types
+    ``'node'`` (original nodes and their attributes, not extended) and ``'feature'`` (``x``, ``feature_index``), and
+    edge types ``('node', 'to', 'node')`` (original edges and edge attributes), ``('node', 'has', 'feature')`` and
+    ``('feature', 'of', 'node')`` (local indices, reverse of each other).
+
+    .. code-block:: python
+
+        import torch_geometric.transforms as T
+        from graphite import Graphite
+
+        data = Graphite()(data)                                   # binary features
+        data = Graphite(buckets=4, min_count=2)(data)             # continuous features, 4 quantile buckets
+        dataset = Actor(root, pre_transform=T.Compose([T.ToUndirected(), Graphite()]))
+
+    Args:
+        feature_init (str, optional): features of the feature nodes. :obj:`'mean'`: the mean of the (original,
+            not discretised) features of the graph nodes having that feature, as in the paper; :obj:`'zeros'`:
+            zero rows; :obj:`'index'`: zero rows, meant for a learnable embedding looked up by ``feature_index``,
+            e.g. ``h[data.num_graph_nodes:] = torch.nn.Embedding(F, d)(data.feature_index)``.
+            (default: :obj:`'mean'`)
+        graph_node_features (str, optional): graph-node rows of ``x`` *after* the feature-node features were
+            computed. :obj:`'keep'`: unchanged; :obj:`'zeros'`: zero rows (Squirrel-F in the paper);
+            :obj:`'normalize'`: each row divided by its sum (all-zero rows stay zero), like
+            :class:`~torch_geometric.transforms.NormalizeFeatures` (Cora/CiteSeer in the paper).
+            (default: :obj:`'keep'`)
+        min_count (int, optional): drop feature columns that fewer than ``min_count`` nodes have. (default: :obj:`1`)
+        max_count (int, optional): drop feature columns that more than ``max_count`` nodes have (ubiquitous
+            features connect everything and carry no signal). (default: :obj:`None`, no limit)
+        binarize (float, optional): for continuous features: node ``v`` has feature ``k`` iff
+            :math:`X_{vk} > \text{binarize}`. (default: :obj:`None`)
+        buckets (int, optional): for continuous features: split each column into ``buckets`` empirical-quantile
+            buckets; each non-empty (column, bucket) pair becomes a feature node. Dense input buckets every entry
+            (zeros included), sparse input only its stored entries. (default: :obj:`None`)
+        to_hetero (bool, optional): return a :class:`~torch_geometric.data.HeteroData`. (default: :obj:`False`)
+        fill (dict, optional): value used to extend a node- or edge-level attribute (by key) that has no default
+            rule, e.g. ``{'pos': 0.0}``. (default: :obj:`None`)
+
+    Raises:
+        ValueError: non-binary features without ``binarize``/``buckets`` (the message names the options), NaN/inf
+            features, a graph without nodes or features, all-zero features (nothing to add), out-of-range or
+            malformed ``edge_index``, shape mismatches, an input that already has ``node_type`` (transformed twice),
+            a node/edge attribute that cannot be extended.
+        TypeError: input that is not a :class:`~torch_geometric.data.Data`, non-tensor features.
+    """
+    def __init__(self, feature_init: str = 'mean', graph_node_features: str = 'keep', min_count: int = 1,
+                 max_count: Optional[int] = None, binarize: Optional[float] = None, buckets: Optional[int] = None,
+                 to_hetero: bool = False, fill: Optional[Dict[str, Any]] = None):
+        if feature_init not in FEATURE_INITS:
+            raise ValueError(f"feature_init must be one of {FEATURE_INITS}, got {feature_init!r}")
+        if graph_node_features not in GRAPH_NODE_FEATURES:
+            raise ValueError(f"graph_node_features must be one of {GRAPH_NODE_FEATURES}, got {graph_node_features!r}")
+        for name, v in (('min_count', min_count), ('max_count', max_count)):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+                raise ValueError(f'{name} must be a positive int (a number of nodes), got {v!r}')
+        if min_count is None:
+            raise ValueError('min_count must be a positive int, got None')
+        if max_count is not None and max_count < min_count:
+            raise ValueError(f'max_count ({max_count}) must be >= min_count ({min_count})')
+        if binarize is not None and buckets is not None:
+            raise ValueError('pass either binarize=<threshold> or buckets=<k>, not both')
+        if binarize is not None:
+            if isinstance(binarize, bool) or not isinstance(binarize, (int, float)) or binarize != binarize:
+                raise ValueError(f'binarize must be a finite number (threshold), got {binarize!r}')
+        if buckets is not None and (isinstance(buckets, bool) or not isinstance(buckets, int) or buckets < 2):
+            raise ValueError(f'buckets must be an int >= 2 (number of quantile buckets per column), got {buckets!r}')
+        self.feature_init = feature_init
+        self.graph_node_features = graph_node_features
+        self.min_count = min_count
+        self.max_count = max_count
+        self.binarize = None if binarize is None else float(binarize)
+        self.buckets = buckets
+        self.to_hetero = bool(to_hetero)
+        self.fill = dict(fill or {})
+
+    # ------------------------------------------------------------------------------------------------ helpers
+    def _entries(self, x: Tensor):
+        """Feature entries (row, virtual column), number of virtual columns, bucket thresholds."""
+        n, f = x.size(0), x.size(1)
+        discretise = self.binarize is not None or self.buckets is not None
+        if discretise and not is_sparse(x):
+            # Dense: every entry is a measured value (zeros included).
+            row = torch.arange(n, device=x.device).repeat_interleave(f)
+            col = torch.arange(f, device=x.device).repeat(n)
+            val = x.reshape(-1)
+        else:
+            row, col, val = feature_entries(x)
+        if self.binarize is not None:
+            if is_sparse(x) and self.binarize < 0:
+                raise ValueError(f'binarize={self.binarize} < 0 would turn every implicit zero of the sparse feature '
+                                 f'matrix into a feature edge; use a threshold >= 0 or pass dense features')
+            row, col = binarize_entries(row, col, val, self.binarize)
+            return row, col, f, None
+        if self.buckets is not None:
+            row, vcol, thr = bucketize_entries(row, col, val, f, self.buckets)
+            return row, vcol, f * self.buckets, thr
+        if val.numel() > 0:
+            bad = val != 1
+            if bool(bad.any()):
+                i = int(bad.nonzero()[0, 0])
+                raise ValueError(
+                    f'GRAPHITE needs binary (0/1) features, but x[{int(row[i])}, {int(col[i])}] = {float(val[i]):g} '
+                    f'({int(bad.sum())} non-binary entries). Discretise continuous features with '
+                    f'Graphite(binarize=<threshold>) (x > threshold) or Graphite(buckets=<k>) (k quantile buckets '
+                    f'per column)')
+        return row, col, f, None
+
+    def _select(self, row: Tensor, vcol: Tensor, num_vcols: int):
+        counts = torch.bincount(vcol, minlength=num_vcols)
+        used = counts >= max(self.min_count, 1)
+        if self.max_count is not None:
+            used &= counts <= self.max_count
+        used_cols = used.nonzero().view(-1)                                      # sorted
+        if used_cols.numel() == 0:
+            occurring = int((counts > 0).sum())
+            if occurring == 0:
+                raise ValueError('the feature matrix has no nonzero entry (all-zero features): GRAPHITE would add no '
+                                 'feature node')
+            raise ValueError(f'no feature column is left after min_count={self.min_count}, max_count='
+                             f'{self.max_count} ({occurring} columns occur, with {int(counts[counts > 0].min())} to '
+                             f'{int(counts.max())} nodes each)')
+        new_id = torch.full((num_vcols,), -1, dtype=torch.long, device=vcol.device)
+        new_id[used_cols] = torch.arange(used_cols.numel(), device=vcol.device)
+        fid = new_id[vcol]
+        keep = fid >= 0
+        return row[keep], fid[keep], used_cols, counts[used_cols]
+
+    @staticmethod
+    def _feature_means(x: Tensor, row: Tensor, fid: Tensor, num_f: int, counts: Tensor) -> Tensor:
+        """``[F_used, F]``: mean of ``x`` over the nodes of each feature node, one sparse-dense (or sparse-sparse)
+        product ``B @ x`` with the ``[F_used, N]`` incidence matrix ``B``; never densifies a sparse ``x``."""
+        xs = x.to_sparse_coo() if x.layout == torch.sparse_csr else x
+        inc = torch.sparse_coo_tensor(torch.stack([fid, row]), (1.0 / counts[fid].to(x.dtype)),
+                                      (num_f, x.size(0)), device=x.device,
+                                      check_invariants=False).coalesce()
+        return torch.sparse.mm(inc, xs)
+
+    @staticmethod
+    def _row_normalize(x: Tensor) -> Tensor:
+        if x.layout == torch.sparse_csr:
+            x = x.to_sparse_coo()
+        if x.layout == torch.sparse_coo:
+            x = x.coalesce()
+            r = x.indices()[0]
+            s = torch.zeros(x.size(0), dtype=x.dtype, device=x.device).index_add_(0, r, x.values())
+            s = torch.where(s == 0, torch.ones_like(s), s)
+            return torch.sparse_coo_tensor(x.indices(), x.values() / s[r], x.shape, check_invariants=False).coalesce()
+        s = x.sum(dim=-1, keepdim=True)
+        return x / torch.where(s == 0, torch.ones_like(s), s)
+
+    @staticmethod
+    def _cat_rows(a: Tensor, b: Tensor, layout) -> Tensor:
+        if is_sparse(a) or is_sparse(b):
+            a = a.to_sparse_coo() if a.layout != torch.sparse_coo else a
+            b = b.to_sparse_coo() if b.layout != torch.sparse_coo else b
+            out = torch.cat([a, b], dim=0).coalesce()
+            return out.to_sparse_csr() if layout == torch.sparse_csr else out
+        return torch.cat([a, b], dim=0)
+
+    def _fill_value(self, key: str, t: Tensor, level: str):
+        if key in self.fill:
+            return self.fill[key]
+        if t.dtype == torch.bool:
+            return False
+        if not t.is_floating_point() and not t.is_complex():
+            return -1
+        if level == 'node' and key == 'y':
+            return float('nan')
+        if level == 'edge' and key == 'edge_weight':
+            return 1.0
+        raise ValueError(f"cannot extend the {level}-level attribute '{key}' ({t.dtype}, shape {list(t.shape)}) to "
+                         f"the new {'feature nodes' if level == 'node' else 'feature edges'}: pass "
+                         f"Graphite(fill={{'{key}': <value>}}) or delete the attribute first")
+
+    # ------------------------------------------------------------------------------------------------ forward
+    def forward(self, data: Union[Data, HeteroData]) -> Union[Data, HeteroData]:
+        if isinstance(data, HeteroData):
+            raise TypeError('Graphite expects a homogeneous torch_geometric.data.Data; convert HeteroData with '
+                            'to_homogeneous() first')
+        if not isinstance(data, Data):
+            raise TypeError(f'Graphite expects a torch_geometric.data.Data, got {type(data).__name__}')
+        if 'node_type' in data or 'num_graph_nodes' in data:
+            raise ValueError('the graph already has node_type/num_graph_nodes: was Graphite applied twice?')
+        x = data.x
+        if x is None:
+            raise ValueError('the graph has no node features (data.x is None): GRAPHITE builds feature nodes from x')
+        n = data.num_nodes
+        if n is None or n == 0:
+            raise ValueError(f'the graph has no nodes (num_nodes={n})')
+        check_features(x, n, 'data.x')
+        edge_index = data.edge_index
+        if edge_index is None:
+            edge_index = torch.empty(2, 0, dtype=torch.long, device=x.device)
+        check_edge_index(edge_index, n, 'data.edge_index')
+        num_e = edge_index.size(1)
+        device = x.device
+
+        if not x.is_floating_point():
+            x = x.to(torch.get_default_dtype())
+        row, vcol, num_vcols, thresholds = self._entries(x)
+        row, fid, used_cols, counts = self._select(row, vcol, num_vcols)
+        num_f = used_cols.numel()
+
+        # Feature-node features (computed from the original graph-node features).
+        if self.feature_init == 'mean':
+            xf = self._feature_means(x, row, fid, num_f, counts)
+        else:
+            xf = torch.zeros(num_f, x.size(1), dtype=x.dtype, device=device)
+            if is_sparse(x):
+                xf = xf.to_sparse_coo()
+        # Graph-node features.
+        if self.graph_node_features == 'zeros':
+            xg = torch.zeros(n, x.size(1), dtype=x.dtype, device=device)
+            if is_sparse(x):
+                xg = xg.to_sparse_coo()
+        elif self.graph_node_features == 'normalize':
+            xg = self._row_normalize(x)
+        else:
+            xg = x
+
+        if self.buckets is not None:
+            feature_index, feature_bucket = used_cols // self.buckets, used_cols % self.buckets
+        else:
+            feature_index, feature_bucket = used_cols, None
+
+        if self.to_hetero:
+            return self._hetero(data, xg, xf, row, fid, feature_index, feature_bucket, thresholds, n, num_e)
+
+        fnode = fid + n
+        out = data  # BaseTransform.__call__ passed a shallow copy: rebinding attributes never touches the input
+        for key, value in list(data.items()):
+            if key in ('x', 'edge_index', 'num_nodes') or not isinstance(value, Tensor):
+                continue
+            if value.dim() == 0:
+                continue
+            is_edge = value.size(0) == num_e and ('edge' in key or value.size(0) != n)
+            if is_edge:
+                fv = self._fill_value(key, value, 'edge')
+                pad = torch.full((2 * row.numel(), *value.shape[1:]), fv, dtype=value.dtype, device=value.device)
+                out[key] = torch.cat([value, pad], dim=0)
+            elif value.size(0) == n:
+                if is_sparse(value):
+                    raise ValueError(f"cannot extend the sparse node-level attribute '{key}'; delete it first")
+                fv = self._fill_value(key, value, 'node')
+                pad = torch.full((num_f, *value.shape[1:]), fv, dtype=value.dtype, device=value.device)
+                out[key] = torch.cat([value, pad], dim=0)
+        out.x = self._cat_rows(xg, xf, data.x.layout)
+        out.edge_index = torch.cat([edge_index, torch.stack([row, fnode]), torch.stack([fnode, row])], dim=1)
+        out.node_type = torch.cat([torch.zeros(n, dtype=torch.long, device=device),
+                                   torch.ones(num_f, dtype=torch.long, device=device)])
+        out.edge_type = torch.cat([torch.zeros(num_e, dtype=torch.long, device=device),
+                                   torch.ones(2 * row.numel(), dtype=torch.long, device=device)])
+        out.feature_index = feature_index
+        if feature_bucket is not None:
+            out.feature_bucket = feature_bucket
+            out.bucket_thresholds = thresholds
+        out.num_graph_nodes = n
+        out.num_nodes = n + num_f
+        return out
+
+    def _hetero(self, data: Data, xg: Tensor, xf: Tensor, row: Tensor, fid: Tensor, feature_index: Tensor,
+                feature_bucket: Optional[Tensor], thresholds: Optional[Tensor], n: int, num_e: int) -> HeteroData:
+        out = HeteroData()
+        for key, value in data.items():
+            if key in ('x', 'edge_index', 'num_nodes'):
+                continue
+            if isinstance(value, Tensor) and value.dim() > 0 and value.size(0) == num_e and (
+                    'edge' in key or value.size(0) != n):
+                out['node', 'to', 'node'][key] = value
+            elif isinstance(value, Tensor) and value.dim() > 0 and value.size(0) == n:
+                out['node'][key] = value
+            else:
+                out[key] = value
+        out['node'].x = xg
+        out['node'].num_nodes = n
+        out['feature'].x = xf
+        out['feature'].feature_index = feature_index
+        out['feature'].num_nodes = feature_index.numel()
+        if feature_bucket is not None:
+            out['feature'].feature_bucket = feature_bucket
+            out['feature'].bucket_thresholds = thresholds
+        ei = data.edge_index if data.edge_index is not None else torch.empty(2, 0, dtype=torch.long,
+                                                                               device=xg.device)
+        out['node', 'to', 'node'].edge_index = ei
+        out['node', 'has', 'feature'].edge_index = torch.stack([row, fid])
+        out['feature', 'of', 'node'].edge_index = torch.stack([fid, row])
+        return out
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(feature_init={self.feature_init!r}, '
+                f'graph_node_features={self.graph_node_features!r}, min_count={self.min_count}, '
+                f'max_count={self.max_count}, binarize={self.binarize}, buckets={self.buckets}, '
+                f'to_hetero={self.to_hetero})')
