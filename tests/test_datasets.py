@@ -98,10 +98,10 @@ def test_names_and_info():
     assert all(D.info(n).source and D.info(n).homophily for n in expected)
 
 
-@pytest.mark.parametrize('alias,name', [('Actor', 'actor'), ('film', 'actor'), ('squirrel_filtered', 'squirrel-filtered'),
-                                        ('Squirrel-F', 'squirrel-filtered'), ('roman_empire', 'roman-empire'),
-                                        ('Amazon Ratings', 'amazon-ratings'), (' CiteSeer ', 'citeseer'),
-                                        ('JohnsHopkins55', 'johnshopkins55'), ('chameleon_filtered', 'chameleon-filtered')])
+@pytest.mark.parametrize('alias,name', [
+    ('Actor', 'actor'), ('film', 'actor'), ('squirrel_filtered', 'squirrel-filtered'), ('Squirrel-F', 'squirrel-filtered'),
+    ('roman_empire', 'roman-empire'), ('Amazon Ratings', 'amazon-ratings'), (' CiteSeer ', 'citeseer'),
+    ('JohnsHopkins55', 'johnshopkins55'), ('chameleon_filtered', 'chameleon-filtered')])
 def test_aliases(alias, name):
     assert D.canonical_name(alias) == name
     assert D.info(alias).name == name

@@ -111,13 +111,14 @@ def _build() -> Dict[str, DatasetInfo]:
     for name, c, metric, h in yandex:
         stem = name.replace('-', '_')
         infos.append(DatasetInfo(
-            name, 'pyg', 'HeterophilousGraphDataset', 'HeterophilousGraphDataset', f'HeterophilousGraphDataset/{stem}/raw',
-            (f'{stem}.npz',), metric, 10, 'npz', c, _YANDEX,
+            name, 'pyg', 'HeterophilousGraphDataset', 'HeterophilousGraphDataset',
+            f'HeterophilousGraphDataset/{stem}/raw', (f'{stem}.npz',), metric, 10, 'npz', c, _YANDEX,
             f'edge homophily {h} (Platonov et al., 2023, Table 1)' + (
                 ': label-imbalanced binary task, scored by ROC-AUC' if metric == 'roc_auc' else ': heterophilic'),
             pyg_kwargs=(('name', stem),), aliases=(stem,) if stem != name else (),
             edge_homophily=float(h.split()[0])))
-    for name, pyg, c, h in (('cora', 'Cora', 7, 0.81), ('citeseer', 'CiteSeer', 6, 0.74), ('pubmed', 'PubMed', 3, 0.80)):
+    planetoid = (('cora', 'Cora', 7, 0.81), ('citeseer', 'CiteSeer', 6, 0.74), ('pubmed', 'PubMed', 3, 0.80))
+    for name, pyg, c, h in planetoid:
         infos.append(DatasetInfo(
             name, 'pyg', 'Planetoid', 'Planetoid', f'Planetoid/{pyg}/geom-gcn/raw',
             tuple(f'ind.{name}.{s}' for s in ('x', 'tx', 'allx', 'y', 'ty', 'ally', 'graph', 'test.index'))
