@@ -1,0 +1,509 @@
+r"""Homophily measures for node-labelled graphs, feature homophily, and the GRAPHITE before/after report.
+
+Conventions shared by every measure (read these once):
+
+* ``edge_index`` is ``[2, E]``; column ``(u, v)`` is an edge from source ``u`` to target ``v``.
+* ``undirected=True`` first symmetrises the graph with :func:`torch_geometric.utils.to_undirected` (adds the
+  reverse of every edge, removes duplicate edges, keeps self-loops). This is how "undirected" numbers in
+  reference.md are measured (e.g. Actor edge homophily 0.2181 undirected vs 0.2188 on its stored directed edges).
+  With ``undirected=False`` the columns are used as given.
+* Edge and node homophily follow the edge direction as given (node homophily averages over *targets* and their
+  in-neighbours, as :func:`torch_geometric.utils.homophily` does). Adjusted homophily and label informativeness
+  are defined for undirected graphs (Platonov et al., 2023): they count both endpoints of every column, i.e. the
+  column list is read as an undirected multigraph; on a symmetric ``edge_index`` (both directions of each edge
+  stored) this is exactly the paper's definition, and the values do not depend on whether each undirected edge is
+  stored once or twice.
+* Labels ``y`` are integer classes ``[N]``; nodes with ``y < 0`` are *unlabelled* and ignored: every edge with an
+  unlabelled endpoint is dropped before measuring (node homophily also skips unlabelled target nodes). If no edge
+  with two labelled endpoints is left, a :class:`ValueError` is raised.
+* Every measure costs ``O(E + N)`` (feature homophily ``O(sum over edges of min(nnz(x_u), nnz(x_v)) log nnz(x))``);
+  no node-pair list is ever built.
+
+Measures (with :math:`\mathcal{E}` the labelled columns, :math:`C` the number of classes, :math:`D_k` the number
+of edge endpoints with class :math:`k`, i.e. the sum of degrees of class-:math:`k` nodes):
+
+* :func:`edge_homophily` (Zhu et al., 2020): :math:`h_{edge} = |\{(u,v) \in \mathcal{E} : y_u = y_v\}| / |\mathcal{E}|`.
+* :func:`node_homophily` (Pei et al., 2020):
+  :math:`h_{node} = \frac{1}{|\mathcal{V}'|}\sum_{v \in \mathcal{V}'} \frac{|\{u \to v : y_u = y_v\}|}{|\{u \to v\}|}`
+  over the labelled nodes :math:`\mathcal{V}'` with at least one labelled in-neighbour.
+* :func:`class_insensitive_homophily` (Lim et al., 2021):
+  :math:`\frac{1}{C-1}\sum_k \max(0, h_k - |C_k|/|\mathcal{V}|)`, :math:`h_k` = edge homophily of the edges whose
+  target has class :math:`k`.
+* :func:`adjusted_homophily` (Platonov et al., 2023):
+  :math:`h_{adj} = \frac{h_{edge} - \sum_k D_k^2/(2|E|)^2}{1 - \sum_k D_k^2/(2|E|)^2}`.
+* :func:`label_informativeness` (Platonov et al., 2023): :math:`LI = I(y_\xi, y_\eta) / H(y_\xi)` for a random
+  edge :math:`(\xi, \eta)`; equivalently :math:`LI = 2 - \frac{\sum_{c_1, c_2} p(c_1,c_2)\log p(c_1,c_2)}
+  {\sum_c \bar p(c) \log \bar p(c)}` with :math:`p(c_1,c_2)` the fraction of (oriented) edges with labels
+  :math:`(c_1,c_2)` and :math:`\bar p(c) = D_c / 2|E|`.
+* :func:`feature_homophily` (for graphs with or without labels): mean cosine similarity of linked pairs, optionally
+  adjusted by the mean cosine similarity of uniformly random node pairs (see its docstring).
+
+References:
+    Zhu et al., "Beyond Homophily in Graph Neural Networks", NeurIPS 2020.
+    Pei et al., "Geom-GCN: Geometric Graph Convolutional Networks", ICLR 2020.
+    Lim et al., "Large Scale Learning on Non-Homophilous Graphs", NeurIPS 2021.
+    Platonov et al., "Characterizing Graph Datasets for Node Classification: Homophily-Heterophily Dichotomy and
+    Beyond", NeurIPS 2023 (adjusted homophily, label informativeness); see also Platonov et al., "A critical look at
+    the evaluation of GNNs under heterophily", ICLR 2023.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+import torch
+from torch import Tensor
+
+from graphite.validation import check_edge_index, check_features, check_labels, feature_entries
+
+__all__ = ['edge_homophily', 'node_homophily', 'class_insensitive_homophily', 'adjusted_homophily',
+           'label_informativeness', 'feature_homophily', 'label_homophily', 'feature_node_labels',
+           'homophily_report', 'HomophilyReport', 'LABEL_MEASURES']
+
+
+# ---------------------------------------------------------------------------------------------------- helpers
+def _num_nodes(edge_index: Tensor, y: Optional[Tensor], num_nodes: Optional[int]) -> int:
+    if num_nodes is not None:
+        return int(num_nodes)
+    if y is not None:
+        return y.size(0)
+    return int(edge_index.max()) + 1 if edge_index.numel() else 0
+
+
+def _symmetrise(edge_index: Tensor, num_nodes: int) -> Tensor:
+    from torch_geometric.utils import to_undirected
+    return to_undirected(edge_index, num_nodes=num_nodes)
+
+
+def _labelled_edges(edge_index: Tensor, y: Tensor, undirected: bool) -> Tuple[Tensor, Tensor, Tensor, int]:
+    """Checked inputs -> (labels of sources, labels of targets, targets, num_classes) over labelled edges."""
+    n = y.size(0) if isinstance(y, Tensor) else None
+    y = check_labels(y, n if n is not None else 0)
+    check_edge_index(edge_index, y.size(0))
+    if undirected:
+        edge_index = _symmetrise(edge_index, y.size(0))
+    src, dst = edge_index[0], edge_index[1]
+    keep = (y[src] >= 0) & (y[dst] >= 0)
+    src, dst = src[keep], dst[keep]
+    if src.numel() == 0:
+        raise ValueError('no edge with two labelled endpoints (y >= 0): homophily is undefined')
+    num_classes = int(y.max()) + 1
+    return y[src], y[dst], dst, num_classes
+
+
+def _endpoint_class_counts(ys: Tensor, yd: Tensor, num_classes: int) -> Tensor:
+    """``D_k``: number of edge endpoints (both ends of every column) of class ``k``, as float64 ``[C]``."""
+    return (torch.bincount(ys, minlength=num_classes) + torch.bincount(yd, minlength=num_classes)).double()
+
+
+# ---------------------------------------------------------------------------------------------------- label measures
+def edge_homophily(edge_index: Tensor, y: Tensor, undirected: bool = False) -> float:
+    r"""Edge homophily :math:`h_{edge}`: fraction of labelled edges whose endpoints share a label
+    (Zhu et al., 2020). Equals :func:`torch_geometric.utils.homophily` with ``method='edge'`` on fully labelled
+    graphs.
+
+    Args:
+        edge_index (Tensor): ``[2, E]`` long.
+        y (Tensor): ``[N]`` integer labels, ``y < 0`` = unlabelled (ignored).
+        undirected (bool): symmetrise the graph first (see module docstring). (default: :obj:`False`)
+    """
+    ys, yd, _, _ = _labelled_edges(edge_index, y, undirected)
+    return float((ys == yd).double().mean())
+
+
+def node_homophily(edge_index: Tensor, y: Tensor, undirected: bool = False) -> float:
+    r"""Node homophily (Pei et al., 2020): the mean over labelled target nodes with at least one labelled
+    in-neighbour of the fraction of in-neighbours with the same label.
+
+    Unlike :func:`torch_geometric.utils.homophily` (``method='node'``), nodes without (labelled) in-neighbours are
+    excluded from the mean instead of counting as 0; both agree on graphs where every node has an in-neighbour.
+
+    Args:
+        edge_index (Tensor): ``[2, E]`` long.
+        y (Tensor): ``[N]`` integer labels, ``y < 0`` = unlabelled (ignored).
+        undirected (bool): symmetrise the graph first. (default: :obj:`False`)
+    """
+    ys, yd, dst, _ = _labelled_edges(edge_index, y, undirected)
+    n = y.size(0)
+    same = torch.zeros(n, dtype=torch.float64, device=dst.device).index_add_(0, dst, (ys == yd).double())
+    deg = torch.bincount(dst, minlength=n).double()
+    has = deg > 0
+    return float((same[has] / deg[has]).mean())
+
+
+def class_insensitive_homophily(edge_index: Tensor, y: Tensor, undirected: bool = False) -> float:
+    r"""Class-insensitive edge homophily (Lim et al., 2021):
+
+    .. math::
+        \hat h = \frac{1}{C-1} \sum_{k=0}^{C-1} \max\left(0, h_k - \frac{|\mathcal{C}_k|}{|\mathcal{V}|}\right),
+
+    with :math:`h_k` the fraction of edges *into* class-:math:`k` nodes that come from class :math:`k` (0 if there
+    are none), :math:`|\mathcal{C}_k|/|\mathcal{V}|` the share of class :math:`k` among labelled nodes and
+    :math:`C = \max(y) + 1`. Equals :func:`torch_geometric.utils.homophily` (``method='edge_insensitive'``) on
+    fully labelled graphs.
+
+    Args:
+        edge_index (Tensor): ``[2, E]`` long.
+        y (Tensor): ``[N]`` integer labels, ``y < 0`` = unlabelled (ignored).
+        undirected (bool): symmetrise the graph first. (default: :obj:`False`)
+    """
+    ys, yd, _, c = _labelled_edges(edge_index, y, undirected)
+    if c < 2:
+        raise ValueError('class-insensitive homophily needs at least 2 classes')
+    y = check_labels(y, y.size(0))
+    into = torch.bincount(yd, minlength=c).double()
+    same = torch.bincount(yd[ys == yd], minlength=c).double()
+    h_k = torch.where(into > 0, same / into.clamp(min=1), torch.zeros_like(into))
+    lab = y[y >= 0]
+    prop = torch.bincount(lab, minlength=c).double() / lab.numel()
+    return float((h_k - prop).clamp(min=0).sum() / (c - 1))
+
+
+def adjusted_homophily(edge_index: Tensor, y: Tensor, undirected: bool = False) -> float:
+    r"""Adjusted homophily (Platonov et al., 2023): edge homophily corrected for the expected value under random
+    edges with the same degree-weighted class distribution,
+
+    .. math::
+        h_{adj} = \frac{h_{edge} - \sum_{k} D_k^2 / (2|E|)^2}{1 - \sum_{k} D_k^2 / (2|E|)^2},
+
+    :math:`D_k` = sum of the degrees of class-:math:`k` nodes (both endpoints of every labelled column counted).
+    0 means "as homophilic as chance", negative values are heterophilic, 1 is perfectly homophilic.
+
+    Args:
+        edge_index (Tensor): ``[2, E]`` long.
+        y (Tensor): ``[N]`` integer labels, ``y < 0`` = unlabelled (ignored).
+        undirected (bool): symmetrise the graph first. (default: :obj:`False`)
+
+    Raises:
+        ValueError: if all labelled endpoints have one class (the measure is 0/0).
+    """
+    ys, yd, _, c = _labelled_edges(edge_index, y, undirected)
+    d = _endpoint_class_counts(ys, yd, c)
+    base = float(((d / d.sum()) ** 2).sum())
+    if base >= 1.0:
+        raise ValueError('adjusted homophily is undefined when every labelled edge endpoint has the same class')
+    h = float((ys == yd).double().mean())
+    return (h - base) / (1.0 - base)
+
+
+def label_informativeness(edge_index: Tensor, y: Tensor, undirected: bool = False) -> float:
+    r"""Label informativeness (Platonov et al., 2023): how much the label of one endpoint of a random edge tells
+    about the label of the other, normalised by the label entropy,
+
+    .. math::
+        LI = \frac{I(y_\xi; y_\eta)}{H(y_\xi)}
+           = 2 - \frac{\sum_{c_1, c_2} p(c_1, c_2) \log p(c_1, c_2)}{\sum_c \bar p(c) \log \bar p(c)},
+
+    where :math:`(\xi, \eta)` is a uniformly random labelled edge in random orientation, :math:`p(c_1, c_2)` the
+    fraction of oriented edges with labels :math:`(c_1, c_2)` and :math:`\bar p(c) = D_c / 2|E|`.
+
+    Args:
+        edge_index (Tensor): ``[2, E]`` long.
+        y (Tensor): ``[N]`` integer labels, ``y < 0`` = unlabelled (ignored).
+        undirected (bool): symmetrise the graph first. (default: :obj:`False`)
+
+    Raises:
+        ValueError: if all labelled endpoints have one class (entropy 0).
+    """
+    ys, yd, _, c = _labelled_edges(edge_index, y, undirected)
+    joint = (torch.bincount(ys * c + yd, minlength=c * c) + torch.bincount(yd * c + ys, minlength=c * c)).double()
+    p = joint / joint.sum()
+    pm = _endpoint_class_counts(ys, yd, c)
+    pm = pm / pm.sum()
+    h_joint = -float((p[p > 0] * p[p > 0].log()).sum())
+    h_marg = -float((pm[pm > 0] * pm[pm > 0].log()).sum())
+    if h_marg <= 0:
+        raise ValueError('label informativeness is undefined when every labelled edge endpoint has the same class')
+    return 2.0 - h_joint / h_marg
+
+
+#: name -> function of every label-based measure, in report order
+LABEL_MEASURES = {
+    'edge': edge_homophily,
+    'node': node_homophily,
+    'class_insensitive': class_insensitive_homophily,
+    'adjusted': adjusted_homophily,
+    'label_informativeness': label_informativeness,
+}
+
+
+def label_homophily(edge_index: Tensor, y: Tensor, undirected: bool = False,
+                    measures: Optional[List[str]] = None) -> Dict[str, float]:
+    """All label-based measures at once (symmetrising once): ``{name: value}`` for ``name`` in
+    :data:`LABEL_MEASURES` (or the given subset)."""
+    check_edge_index(edge_index, y.size(0) if isinstance(y, Tensor) else None)
+    if undirected:
+        edge_index = _symmetrise(edge_index, y.size(0))
+    names = list(LABEL_MEASURES) if measures is None else measures
+    unknown = [m for m in names if m not in LABEL_MEASURES]
+    if unknown:
+        raise KeyError(f'unknown homophily measure(s) {unknown}; known: {list(LABEL_MEASURES)}')
+    return {m: LABEL_MEASURES[m](edge_index, y) for m in names}
+
+
+# ---------------------------------------------------------------------------------------------------- features
+def _normalised_entries(x: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    """CSR-ordered entries of the row-L2-normalised features: (row, col, value, rowptr)."""
+    row, col, val = feature_entries(x)
+    val = val.double()
+    norm = torch.zeros(x.size(0), dtype=torch.float64, device=val.device).index_add_(0, row, val * val).sqrt()
+    val = val / norm[row]
+    ptr = torch.zeros(x.size(0) + 1, dtype=torch.long, device=val.device)
+    ptr[1:] = torch.cumsum(torch.bincount(row, minlength=x.size(0)), 0)
+    return row, col, val, ptr
+
+
+def _edge_cosines(x: Tensor, src: Tensor, dst: Tensor, chunk: int = 1 << 22) -> Tensor:
+    """Cosine similarity of ``x[src[e]]`` and ``x[dst[e]]`` for every edge ``e`` (0 if a row is all-zero), without
+    densifying ``x`` or materialising ``[E, F]``: for each edge, walk the stored entries of the sparser endpoint
+    and look the other endpoint's matching entries up by binary search in the sorted ``row * F + col`` keys."""
+    row, col, val, ptr = _normalised_entries(x)
+    f = x.size(1)
+    keys = row * f + col                                        # sorted (row-major)
+    nnz = ptr[1:] - ptr[:-1]
+    swap = nnz[src] > nnz[dst]
+    a = torch.where(swap, dst, src)                             # sparser endpoint
+    b = torch.where(swap, src, dst)
+    cnt = nnz[a]
+    out = torch.zeros(src.numel(), dtype=torch.float64, device=val.device)
+    if keys.numel() == 0:
+        return out
+    # Edge chunks of at most `chunk` entry visits each (at least one edge per chunk).
+    csum = torch.cumsum(cnt, 0)
+    num_e, start = src.numel(), 0
+    while start < num_e:
+        base = int(csum[start - 1]) if start > 0 else 0
+        end = int(torch.searchsorted(csum, torch.tensor([base + chunk], device=csum.device), right=True))
+        end = min(max(end, start + 1), num_e)
+        ea, eb, ec = a[start:end], b[start:end], cnt[start:end]
+        total = int(ec.sum())
+        if total:
+            e_rep = torch.repeat_interleave(torch.arange(end - start, device=ea.device), ec)
+            offs = torch.cumsum(ec, 0) - ec
+            pos = ptr[ea][e_rep] + torch.arange(total, device=ea.device) - offs[e_rep]
+            q = eb[e_rep] * f + col[pos]
+            hit = torch.searchsorted(keys, q).clamp(max=keys.numel() - 1)
+            prod = torch.where(keys[hit] == q, val[pos] * val[hit], torch.zeros_like(val[pos]))
+            out[start:end] = torch.zeros(end - start, dtype=torch.float64, device=ea.device).index_add_(0, e_rep, prod)
+        start = end
+    return out
+
+
+def random_pair_cosine(x: Tensor) -> float:
+    r"""Exact mean cosine similarity over all ordered pairs of distinct nodes (the expectation for a uniformly random
+    pair), in ``O(nnz(x))``: with :math:`\hat x_v = x_v / \lVert x_v \rVert` (0 for all-zero rows),
+
+    .. math::
+        b = \frac{\lVert \sum_v \hat x_v \rVert^2 - \sum_v \lVert \hat x_v \rVert^2}{N (N - 1)}.
+    """
+    row, col, val, _ = _normalised_entries(x)
+    n = x.size(0)
+    if n < 2:
+        raise ValueError('the random-pair baseline needs at least 2 nodes')
+    s = torch.zeros(x.size(1), dtype=torch.float64, device=val.device).index_add_(0, col, val)
+    return float(((s * s).sum() - (val * val).sum()) / (n * (n - 1)))
+
+
+def feature_homophily(x: Tensor, edge_index: Tensor, undirected: bool = False, adjusted: bool = False) -> float:
+    r"""Feature homophily: how much more similar linked nodes are than random node pairs (needs no labels).
+
+    .. math::
+        h_{feat} = \frac{1}{|E|} \sum_{(u, v) \in E} \cos(x_u, x_v), \qquad
+        h_{feat}^{adj} = \frac{h_{feat} - b}{1 - b}, \quad
+        b = \mathbb{E}_{u \ne v \text{ uniform}} \cos(x_u, x_v),
+
+    with :math:`\cos(x_u, x_v) = 0` when either row is all-zero. :math:`b` is the mean over *all* ordered pairs of
+    distinct nodes of the graph passed in (computed exactly in ``O(nnz)`` by :func:`random_pair_cosine`, so no
+    sampling seed is involved); the adjustment mirrors :func:`adjusted_homophily`: 0 = linked pairs are as similar as
+    random pairs, 1 = every linked pair has identical feature directions. On a GRAPHITE-transformed graph the node
+    set includes the feature nodes (with their ``x`` rows, e.g. the mean of their nodes' features) and the edges
+    include the feature edges. Self-loops count (cosine 1).
+
+    Args:
+        x (Tensor): ``[N, F]`` dense or sparse features.
+        edge_index (Tensor): ``[2, E]`` long.
+        undirected (bool): symmetrise the graph first (cosine is symmetric, so this only removes duplicate edges
+            and weighs one-way edges like two-way ones). (default: :obj:`False`)
+        adjusted (bool): return :math:`h_{feat}^{adj}` instead of :math:`h_{feat}`. (default: :obj:`False`)
+    """
+    check_features(x, None, 'x')
+    check_edge_index(edge_index, x.size(0))
+    if undirected:
+        edge_index = _symmetrise(edge_index, x.size(0))
+    if edge_index.size(1) == 0:
+        raise ValueError('feature homophily is undefined for a graph without edges')
+    h = float(_edge_cosines(x, edge_index[0], edge_index[1]).mean())
+    if not adjusted:
+        return h
+    b = random_pair_cosine(x)
+    if b >= 1.0:
+        raise ValueError('adjusted feature homophily is undefined when all feature rows point the same way')
+    return (h - b) / (1.0 - b)
+
+
+# ---------------------------------------------------------------------------------------------------- report
+def feature_node_labels(transformed, y: Optional[Tensor] = None, mask: Optional[Tensor] = None) -> Tensor:
+    r"""Labels for every node of a GRAPHITE-transformed graph: graph nodes keep ``y``; feature node ``x_k`` gets the
+    majority label among the graph nodes that have feature ``k`` (and are selected by ``mask``, e.g. the training
+    nodes of one split, so that no validation/test label leaks); ties go to the smallest label; a feature node
+    without any selected labelled node gets ``-1`` (unlabelled, ignored by the measures). Cost ``O(nnz(X) C)``.
+
+    Args:
+        transformed (Data): output of :class:`graphite.Graphite` (``edge_type``, ``num_graph_nodes``).
+        y (Tensor, optional): ``[N]`` graph-node labels. (default: ``transformed.y[:N]``)
+        mask (Tensor, optional): ``[N]`` bool, the graph nodes whose labels may vote. (default: all labelled nodes)
+
+    Returns:
+        ``[N + F_used]`` long labels.
+    """
+    for key in ('edge_type', 'num_graph_nodes', 'edge_index'):
+        if key not in transformed:
+            raise ValueError(f'expected a GRAPHITE-transformed graph (missing {key!r}); apply graphite.Graphite()')
+    n = int(transformed.num_graph_nodes)
+    total = int(transformed.num_nodes)
+    y = transformed.y[:n] if y is None else y
+    y = check_labels(y, n)
+    ei = transformed.edge_index[:, transformed.edge_type == 1]
+    ei = ei[:, ei[0] < n]                                      # node -> feature direction only
+    node, feat = ei[0], ei[1] - n
+    vote = y[node] >= 0
+    if mask is not None:
+        if mask.dtype != torch.bool or mask.dim() != 1 or mask.numel() != n:
+            raise ValueError(f'mask must be a bool [{n}] tensor, got {mask.dtype} {list(mask.shape)}')
+        vote &= mask[node]
+    node, feat = node[vote], feat[vote]
+    num_f = total - n
+    c = max(int(y.max()) + 1, 1)
+    counts = torch.bincount(feat * c + y[node], minlength=num_f * c).view(num_f, c)
+    yf = counts.argmax(dim=1)                                  # first maximum = smallest label on ties
+    yf[counts.sum(1) == 0] = -1
+    return torch.cat([y, yf])
+
+
+@dataclass
+class HomophilyReport:
+    """Homophily of a graph before and after GRAPHITE. ``rows[measure] = {column: value}`` with columns
+    ``original``, ``all_labels`` and ``train_labels`` (see :func:`homophily_report`)."""
+    dataset: str
+    sizes: Dict[str, Dict[str, int]]
+    rows: Dict[str, Dict[str, Optional[float]]]
+    description: Dict[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def relative_change(before: Optional[float], after: Optional[float]) -> Optional[float]:
+        """``(after - before) / |before|`` (``None`` if undefined)."""
+        if before is None or after is None or before == 0 or math.isnan(before) or math.isnan(after):
+            return None
+        return (after - before) / abs(before)
+
+    def to_dict(self) -> dict:
+        rows = {}
+        for m, r in self.rows.items():
+            rows[m] = dict(r)
+            for col in ('all_labels', 'train_labels'):
+                rows[m][f'{col}_change'] = self.relative_change(r.get('original'), r.get(col))
+        return {'dataset': self.dataset, 'sizes': self.sizes, 'homophily': rows, 'description': self.description}
+
+    def to_markdown(self) -> str:
+        def fmt(v, pct=False):
+            if v is None:
+                return 'n/a'
+            return f'{100 * v:+.0f}%' if pct else f'{v:.4f}'
+        s = self.sizes
+        lines = [f'## {self.dataset}: graph before and after GRAPHITE', '',
+                 '| | original | transformed |', '|---|---:|---:|',
+                 f"| nodes | {s['original']['nodes']:,} | {s['transformed']['nodes']:,} |",
+                 f"| edges (edge_index columns) | {s['original']['edges']:,} | {s['transformed']['edges']:,} |",
+                 f"| feature nodes | 0 | {s['transformed']['feature_nodes']:,} |",
+                 f"| feature edges (undirected pairs) | 0 | {s['transformed']['feature_edges']:,} |", '',
+                 f'## {self.dataset}: homophily (undirected), before and after', '',
+                 '| measure | original | transformed, all labels | change | transformed, train labels (split '
+                 f"{self.description.get('split', 0)}) | change |",
+                 '|---|---:|---:|---:|---:|---:|']
+        for m, r in self.rows.items():
+            lines.append(f"| {m} | {fmt(r.get('original'))} | {fmt(r.get('all_labels'))} | "
+                         f"{fmt(self.relative_change(r.get('original'), r.get('all_labels')), True)} | "
+                         f"{fmt(r.get('train_labels'))} | "
+                         f"{fmt(self.relative_change(r.get('original'), r.get('train_labels')), True)} |")
+        lines += [''] + [f'- {k}: {v}' for k, v in self.description.items() if k != 'split']
+        return '\n'.join(lines)
+
+
+def _safe(fn, *args, **kw) -> Optional[float]:
+    try:
+        return fn(*args, **kw)
+    except ValueError:
+        return None
+
+
+def homophily_report(data, transformed=None, transform=None, split: int = 0, undirected: bool = True,
+                     name: Optional[str] = None) -> HomophilyReport:
+    r"""How much GRAPHITE raises homophily. The transformed graph's feature nodes carry no label, so the label
+    measures are taken on the transformed graph after labelling them (:func:`feature_node_labels`):
+
+    * ``original``: the input graph (graph edges only), all labels;
+    * ``all_labels``: the transformed graph (graph + feature edges, every graph and feature node), each feature node
+      labelled with the majority label of *all* its graph nodes (an upper bound: uses test labels);
+    * ``train_labels``: same, but feature nodes labelled with the majority of the *training* labels of split
+      ``split`` only (no leakage); feature nodes without training nodes are unlabelled and their edges ignored.
+      Graph nodes keep their true labels in both cases (they are what is being measured).
+
+    Feature homophily (:func:`feature_homophily`, plain and adjusted) needs no labels: the ``original`` value is on
+    the input graph, the transformed value (same in both columns) on the transformed graph with its feature-node
+    ``x`` rows. All graphs are symmetrised first when ``undirected`` (reference.md's convention).
+
+    Args:
+        data (Data): the original graph (``x``, ``edge_index``, ``y``; ``train_mask`` for ``train_labels``).
+        transformed (Data, optional): ``Graphite(...)(data)``; computed with ``transform`` (default
+            ``Graphite()``) when omitted.
+        transform (Graphite, optional): the transform to apply when ``transformed`` is omitted.
+        split (int): column of a ``[N, S]`` ``train_mask`` used for ``train_labels``. (default: ``0``)
+        undirected (bool): symmetrise both graphs first. (default: :obj:`True`)
+        name (str, optional): dataset name for the report. (default: ``data.name`` or ``'graph'``)
+    """
+    if transformed is None:
+        if transform is None:
+            from graphite.transform import Graphite
+            transform = Graphite()
+        transformed = transform(data)
+    if transformed.__class__.__name__ == 'HeteroData':
+        raise TypeError('homophily_report needs the homogeneous output of Graphite (to_hetero=False)')
+    n = data.num_nodes
+    y = check_labels(data.y, n)
+    yt_all = feature_node_labels(transformed, y)
+    train = getattr(data, 'train_mask', None)
+    yt_train = None
+    if train is not None:
+        if train.dim() == 2:
+            if not 0 <= split < train.size(1):
+                raise ValueError(f'split {split} out of range: train_mask has {train.size(1)} splits')
+            train = train[:, split]
+        yt_train = feature_node_labels(transformed, y, train.bool())
+
+    ei0 = _symmetrise(data.edge_index, n) if undirected else data.edge_index
+    ei1 = _symmetrise(transformed.edge_index, transformed.num_nodes) if undirected else transformed.edge_index
+    rows: Dict[str, Dict[str, Optional[float]]] = {}
+    for m, fn in LABEL_MEASURES.items():
+        rows[m] = {'original': _safe(fn, ei0, y), 'all_labels': _safe(fn, ei1, yt_all),
+                   'train_labels': _safe(fn, ei1, yt_train) if yt_train is not None else None}
+    xt = transformed.x
+    for m, adj in (('feature', False), ('feature_adjusted', True)):
+        after = _safe(feature_homophily, xt, ei1, adjusted=adj)
+        rows[m] = {'original': _safe(feature_homophily, data.x, ei0, adjusted=adj), 'all_labels': after,
+                   'train_labels': after}
+    n_feat = int(transformed.num_nodes) - n
+    sizes = {'original': {'nodes': n, 'edges': int(data.edge_index.size(1))},
+             'transformed': {'nodes': int(transformed.num_nodes), 'edges': int(transformed.edge_index.size(1)),
+                             'feature_nodes': n_feat,
+                             'feature_edges': int((transformed.edge_type == 1).sum()) // 2}}
+    desc = {
+        'split': split,
+        'labels': 'original = input graph; transformed = graph + feature nodes/edges, each feature node labelled by '
+                  'the majority label of its graph nodes (all labels, or training labels of the split only; ties -> '
+                  'smallest label; feature nodes without voters unlabelled and ignored)',
+        'graph': 'undirected (to_undirected: both directions, duplicates removed)' if undirected else 'as stored',
+        'feature': 'mean cosine similarity of linked pairs; feature_adjusted = (h - b) / (1 - b), b = exact mean '
+                   'cosine over all pairs of distinct nodes',
+    }
+    return HomophilyReport(name or getattr(data, 'name', None) or 'graph', sizes, rows, desc)
