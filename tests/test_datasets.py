@@ -99,9 +99,9 @@ def test_names_and_info():
 
 
 @pytest.mark.parametrize('alias,name', [
-    ('Actor', 'actor'), ('film', 'actor'), ('squirrel_filtered', 'squirrel-filtered'), ('Squirrel-F', 'squirrel-filtered'),
-    ('roman_empire', 'roman-empire'), ('Amazon Ratings', 'amazon-ratings'), (' CiteSeer ', 'citeseer'),
-    ('JohnsHopkins55', 'johnshopkins55'), ('chameleon_filtered', 'chameleon-filtered')])
+    ('Actor', 'actor'), ('film', 'actor'), ('squirrel_filtered', 'squirrel-filtered'),
+    ('Squirrel-F', 'squirrel-filtered'), ('roman_empire', 'roman-empire'), ('Amazon Ratings', 'amazon-ratings'),
+    (' CiteSeer ', 'citeseer'), ('JohnsHopkins55', 'johnshopkins55'), ('chameleon_filtered', 'chameleon-filtered')])
 def test_aliases(alias, name):
     assert D.canonical_name(alias) == name
     assert D.info(alias).name == name
@@ -255,7 +255,7 @@ def test_unreachable_network_fails_fast(tmp_path, monkeypatch):
     monkeypatch.delenv('GRAPHITE_OFFLINE', raising=False)
     monkeypatch.setattr('graphite.datasets.loader.network_reachable', lambda url, timeout=3.0: False)
     with pytest.raises(D.MissingDataError, match=r'questions\.npz.*unreachable'):
-        D.load('questions', root=tmp_path, mirror=None, download=True)
+        D.load('questions', root=tmp_path, mirror=False, download=True)
 
 
 def test_unreachable_host_probe_is_bounded():
@@ -425,3 +425,47 @@ def test_pubmed_partial_mirror_names_only_the_missing_file(tmp_path):
     assert '1 raw file(s) missing (ind.pubmed.allx)' in msg
     # the 17 known files were staged from _incomplete/ and verified: adding allx to the cache completes it
     assert len(list((tmp_path / 'Planetoid/PubMed/geom-gcn/raw').glob('*pubmed*'))) == 17
+
+
+def _fake_download(source_dir: Path, corrupt: str = ''):
+    """A stand-in for PyG's ``download_url`` that 'downloads' from a local folder (this machine has no internet)."""
+    def download_url(url, folder, log=True, filename=None):
+        name = filename or url.rpartition('/')[2]
+        data = bytearray((source_dir / name).read_bytes())
+        if name == corrupt:
+            data[0] ^= 0xFF
+        os.makedirs(folder, exist_ok=True)
+        (Path(folder) / name).write_bytes(bytes(data))
+        return str(Path(folder) / name)
+    return download_url
+
+
+@needs_mirror
+@pytest.mark.data
+def test_downloaded_files_are_verified(tmp_path, monkeypatch):
+    import torch_geometric.data
+    import torch_geometric.datasets.webkb
+    monkeypatch.setattr('graphite.datasets.loader.network_reachable', lambda url, timeout=3.0: True)
+    src = Path(MIRROR) / 'WebKB/cornell/raw'
+    monkeypatch.setattr(torch_geometric.datasets.webkb, 'download_url', _fake_download(src))
+    data = D.load('cornell', root=tmp_path / 'ok', mirror=False, download=True)
+    assert (data.num_nodes, data.edge_index.size(1)) == (183, 298)
+    stamps = (tmp_path / 'ok/WebKB/cornell/raw' / M.STAMP_NAME).read_text()
+    assert 'out1_graph_edges.txt' in stamps and 'cornell_split_0.6_0.2_9.npz' in stamps  # every file checked
+
+    bad_split = 'cornell_split_0.6_0.2_3.npz'
+    monkeypatch.setattr(torch_geometric.datasets.webkb, 'download_url', _fake_download(src, bad_split))
+    with pytest.raises(D.ChecksumError, match='cornell_split_0.6_0.2_3.npz'):
+        D.load('cornell', root=tmp_path / 'bad', mirror=False, download=True)
+    assert not (tmp_path / 'bad/WebKB/cornell/raw' / bad_split).exists()  # the bad download is not kept
+    assert not (tmp_path / 'bad/WebKB/cornell/processed').exists()  # nothing was built from the bad file
+
+    # the filtered loader downloads with torch_geometric.data.download_url
+    monkeypatch.setattr(torch_geometric.data, 'download_url', _fake_download(Path(MIRROR) / 'extra/yandex_filtered'))
+    assert D.load('squirrel-filtered', root=tmp_path / 'f', mirror=False, download=True).num_nodes == 2223
+
+    def failing(*args, **kwargs):
+        raise OSError('HTTP Error 404: Not Found')
+    monkeypatch.setattr(torch_geometric.datasets.webkb, 'download_url', failing)
+    with pytest.raises(D.MissingDataError, match=r'download failed \(OSError: HTTP Error 404'):
+        D.load('texas', root=tmp_path / 'fail', mirror=False, download=True)

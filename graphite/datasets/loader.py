@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 from pathlib import Path
 from typing import Iterator, Optional, Union
 
@@ -18,7 +17,6 @@ from torch_geometric.data import Data
 from torch_geometric.utils import to_undirected
 
 from .filtered import read_filtered_npz
-from .manifest import ChecksumError
 from .mirror import (MissingDataError, cache_root, downloads_enabled, missing_message, mirror_root, network_reachable,
                      stage_raw_files)
 from .registry import DatasetInfo, info as get_info
@@ -70,6 +68,29 @@ def _build_pyg(meta: DatasetInfo, cache: Path, force_reload: bool):
     return cls(root=str(cache / meta.pyg_root), force_reload=force_reload, **dict(meta.pyg_kwargs))
 
 
+class _StopAfterDownload(Exception):
+    """Raised by the download-only subclass instead of processing."""
+
+
+def _pyg_download(meta: DatasetInfo, cache: Path) -> None:
+    """Run the PyG class's own download (all its raw files) but not its processing, so raw files can be verified
+    before anything is built from them."""
+    import torch_geometric.datasets as D
+    cls = getattr(D, meta.pyg_class)
+
+    def process(self):
+        raise _StopAfterDownload
+
+    download_only = type(cls.__name__, (cls, ), {'process': process})
+    try:
+        download_only(root=str(cache / meta.pyg_root), force_reload=True, **dict(meta.pyg_kwargs))
+    except _StopAfterDownload:
+        pass
+    processed = _processed_dir(meta, cache)
+    if processed.is_dir() and not any(processed.iterdir()):
+        processed.rmdir()
+
+
 def _processed_dir(meta: DatasetInfo, cache: Path) -> Path:
     return (cache / meta.raw_dir).parent / 'processed'
 
@@ -96,7 +117,8 @@ def _normalise(data: Data, meta: DatasetInfo, split_seed: int, undirected: bool)
     return out
 
 
-def load(name: str, root: Union[str, os.PathLike, None] = None, *, mirror: Union[str, os.PathLike, None] = None,
+def load(name: str, root: Union[str, os.PathLike, None] = None, *,
+         mirror: Union[str, os.PathLike, bool, None] = None,
          download: Optional[bool] = None, undirected: bool = False, directed: bool = False,
          split_seed: Optional[int] = None, force_reload: bool = False) -> Data:
     r"""Load a node-classification benchmark.
@@ -111,8 +133,8 @@ def load(name: str, root: Union[str, os.PathLike, None] = None, *, mirror: Union
             are interchangeable; aliases such as ``'film'`` or ``'squirrel-f'``).
         root (str or PathLike, optional): writable cache root. (default: ``$GRAPHITE_ROOT``, else ``<repo>/datasets``
             in a source checkout, else ``~/.cache/graphite``)
-        mirror (str or PathLike, optional): read-only mirror of raw files in PyG layout. (default:
-            ``$GRAPHITE_DATA``, else none)
+        mirror (str or PathLike or bool, optional): read-only mirror of raw files in PyG layout; :obj:`False` = no
+            mirror. (default: ``$GRAPHITE_DATA``, else none)
         download (bool, optional): allow downloading files that are neither cached nor mirrored. (default:
             :obj:`True` unless ``GRAPHITE_OFFLINE=1``)
         undirected (bool): symmetrise ``edge_index``. (default: :obj:`False`)
@@ -165,15 +187,11 @@ def load(name: str, root: Union[str, os.PathLike, None] = None, *, mirror: Union
                     for f in missing:
                         download_url(f'{url}/{f}', str(cache / meta.raw_dir))
                 else:
-                    _build_pyg(meta, cache, force_reload=True)  # downloads every raw file, then processes
+                    _pyg_download(meta, cache)  # PyG re-downloads all raw files of the dataset
             except Exception as e:
                 raise MissingDataError(missing_message(meta.name, meta.raw_dir, missing, cache, mirror_dir,
                                                        f'the download failed ({type(e).__name__}: {e})')) from e
-            try:
-                still, _ = stage_raw_files(meta.raw_dir, files, cache, None)
-            except ChecksumError:
-                shutil.rmtree(_processed_dir(meta, cache), ignore_errors=True)  # built from a bad file
-                raise
+            still, _ = stage_raw_files(meta.raw_dir, files, cache, None, fresh=files)  # bad downloads are deleted
             if still:
                 raise MissingDataError(missing_message(meta.name, meta.raw_dir, still, cache, mirror_dir,
                                                        'the download did not produce them'))
@@ -181,6 +199,6 @@ def load(name: str, root: Union[str, os.PathLike, None] = None, *, mirror: Union
         if meta.loader == 'filtered':
             data = read_filtered_npz(cache / meta.raw_dir / files[0], name=meta.name)
         else:
-            # Freshly copied raw files invalidate an existing processed/ folder.
-            data = _build_pyg(meta, cache, force_reload=force_reload or bool(copied) and not downloaded)[0]
+            # Freshly copied or downloaded raw files invalidate an existing processed/ folder.
+            data = _build_pyg(meta, cache, force_reload=force_reload or bool(copied) or downloaded)[0]
     return _normalise(data, meta, 0 if split_seed is None else split_seed, undirected)

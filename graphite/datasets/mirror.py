@@ -19,10 +19,10 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import tempfile
 import threading
+import uuid
 from pathlib import Path
-from typing import List, Optional, Tuple, Union
+from typing import Collection, List, Optional, Tuple, Union
 from urllib.parse import urlparse
 
 from .manifest import verify_file
@@ -59,12 +59,17 @@ def cache_root(root: Union[str, os.PathLike, None] = None) -> Path:
     return Path('~/.cache/graphite').expanduser()
 
 
-def mirror_root(mirror: Union[str, os.PathLike, None] = None) -> Optional[Path]:
+def mirror_root(mirror: Union[str, os.PathLike, bool, None] = None) -> Optional[Path]:
     """The read-only mirror: ``mirror``, else ``$GRAPHITE_DATA``, else :obj:`None` (no mirror).
+    ``mirror=False`` means no mirror even when ``GRAPHITE_DATA`` is set.
 
     Raises:
         NotADirectoryError: the mirror is set but is not an existing directory.
     """
+    if mirror is False:
+        return None
+    if mirror is True or (mirror is not None and not isinstance(mirror, (str, os.PathLike))):
+        raise TypeError(f'mirror must be a path, None or False, got {mirror!r}')
     if mirror is None:
         mirror = os.environ.get('GRAPHITE_DATA', '').strip() or None
         origin = 'GRAPHITE_DATA'
@@ -108,19 +113,18 @@ def _check_separate(cache: Path, mirror: Optional[Path]) -> None:
 def _copy(src: Path, dst: Path) -> None:
     """Copy ``src`` to ``dst`` atomically (temp file in the destination folder, then ``os.replace``)."""
     dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{dst.name}.', suffix='.part', dir=dst.parent)
-    os.close(fd)
+    tmp = dst.parent / f'.{dst.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part'
     try:
-        shutil.copyfile(src, tmp)  # contents only: the mirror's read-only mode bits are not copied
+        shutil.copyfile(src, tmp)  # contents only: new file with umask permissions, not the mirror's mode bits
         os.replace(tmp, dst)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        if tmp.exists():
+            tmp.unlink()
         raise
 
 
-def stage_raw_files(raw_dir: str, files: Tuple[str, ...], cache: Path,
-                    mirror: Optional[Path]) -> Tuple[List[str], List[str]]:
+def stage_raw_files(raw_dir: str, files: Tuple[str, ...], cache: Path, mirror: Optional[Path],
+                    fresh: Collection[str] = ()) -> Tuple[List[str], List[str]]:
     """Make the raw files of one dataset available in ``<cache>/<raw_dir>/``.
 
     For each file: keep the cached copy if present, else copy it from ``<mirror>/<raw_dir>/`` (or
@@ -131,12 +135,14 @@ def stage_raw_files(raw_dir: str, files: Tuple[str, ...], cache: Path,
         files (tuple of str): file names in that folder.
         cache (Path): cache root (created if needed).
         mirror (Path, optional): mirror root, read only.
+        fresh (collection of str): names of files just downloaded into the cache; like files copied by this call,
+            they are deleted when they fail the check (a file that was already cached is kept for inspection).
 
     Returns:
         ``(missing, copied)``: names still absent, and names copied from the mirror by this call.
 
     Raises:
-        ChecksumError: a cached or freshly copied file does not match the manifest (a bad fresh copy is deleted).
+        ChecksumError: a cached, copied or downloaded file does not match the manifest.
         ValueError: the cache lies inside the mirror.
     """
     _check_separate(cache, mirror)
@@ -157,7 +163,7 @@ def stage_raw_files(raw_dir: str, files: Tuple[str, ...], cache: Path,
         try:
             verify_file(dst, rel)
         except Exception:
-            if name in copied:
+            if name in copied or name in fresh:
                 dst.unlink()
             raise
     return missing, copied
