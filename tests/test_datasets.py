@@ -50,9 +50,15 @@ PUBLISHED_H = {'actor': 0.22, 'cornell': 0.30, 'texas': 0.11, 'wisconsin': 0.21,
                'tolokers': 0.59, 'cora': 0.81, 'citeseer': 0.74}
 
 
+_REAL_MIRROR_BEFORE = {}
+
+
 @pytest.fixture(scope='module')
 def shared_root(tmp_path_factory):
-    """One cache for all loads from the real mirror in this module (PyG processes each dataset once)."""
+    """One cache for all loads from the real mirror in this module (PyG processes each dataset once). The first use
+    records the real mirror's tree (paths, sizes, mtimes) for :func:`test_real_mirror_untouched`."""
+    if MIRROR and os.path.isdir(MIRROR):
+        _REAL_MIRROR_BEFORE.update(_tree_state(Path(MIRROR), hash_files=False))
     return tmp_path_factory.mktemp('graphite_cache')
 
 
@@ -469,3 +475,11 @@ def test_downloaded_files_are_verified(tmp_path, monkeypatch):
     monkeypatch.setattr(torch_geometric.datasets.webkb, 'download_url', failing)
     with pytest.raises(D.MissingDataError, match=r'download failed \(OSError: HTTP Error 404'):
         D.load('texas', root=tmp_path / 'fail', mirror=False, download=True)
+
+
+@needs_mirror
+@pytest.mark.data
+def test_real_mirror_untouched(shared_root):
+    """Runs last: every load above from GRAPHITE_DATA left the mirror as it was (no processed/, no stamps, no lock)."""
+    D.load('cornell', root=shared_root, mirror=MIRROR, download=False)
+    assert _REAL_MIRROR_BEFORE and _tree_state(Path(MIRROR), hash_files=False) == _REAL_MIRROR_BEFORE

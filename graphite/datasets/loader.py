@@ -158,6 +158,9 @@ def load(name: str, root: Union[str, os.PathLike, None] = None, *,
         ChecksumError: a raw file differs from ``datasets/MANIFEST.tsv`` (names file, expected and actual SHA-256).
     """
     meta = get_info(name)
+    for key, value in (('undirected', undirected), ('directed', directed), ('force_reload', force_reload)):
+        if not isinstance(value, bool):
+            raise TypeError(f'{key} must be a bool, got {type(value).__name__}')
     if directed and meta.loader != 'filtered':
         raise ValueError(f'directed=True only applies to chameleon-filtered and squirrel-filtered, not {meta.name}')
     if split_seed is not None and meta.split != 'random':
