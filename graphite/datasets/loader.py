@@ -97,8 +97,7 @@ def _processed_dir(meta: DatasetInfo, cache: Path) -> Path:
 
 def _normalise(data: Data, meta: DatasetInfo, split_seed: int, undirected: bool) -> Data:
     n = data.num_nodes
-    out = Data(x=data.x.float() if not data.x.is_floating_point() or data.x.dtype != torch.float32 else data.x,
-               y=data.y.long(), edge_index=data.edge_index.long(), num_nodes=n)
+    out = Data(x=data.x.to(torch.float32), y=data.y.long(), edge_index=data.edge_index.long(), num_nodes=n)
     if meta.split == 'random':
         out.train_mask, out.val_mask, out.test_mask = random_node_splits(out.y, meta.num_splits, 0.5, 0.25,
                                                                          seed=split_seed)
