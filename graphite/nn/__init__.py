@@ -1,0 +1,47 @@
+"""Neural network models: the GRAPHITE model and heterophily baselines.
+
+Every model is built as ``Model(in_channels, hidden_channels, out_channels, **options)`` and called as
+``model(x, edge_index, edge_type=None) -> logits [N, C]``, so each runs unchanged on an original graph and on a
+GRAPHITE-transformed graph (:class:`graphite.Graphite`). ``MODELS`` maps the names used by configs and the command
+line to the classes.
+"""
+from graphite.nn.fagcn import FAGCN
+from graphite.nn.gat import GAT
+from graphite.nn.gcn import GCN
+from graphite.nn.gcnii import GCNII
+from graphite.nn.gin import GIN
+from graphite.nn.gprgnn import GPRGNN
+from graphite.nn.graphite_conv import GraphiteConv
+from graphite.nn.graphite_net import GraphiteNet
+from graphite.nn.h2gcn import H2GCN
+from graphite.nn.jknet import JKNet
+from graphite.nn.mlp import MLP
+from graphite.nn.sage import GraphSAGE
+from graphite.nn.typed_adjacency import TypedAdjacency
+
+#: model name (as used in configs and ``graphite run --model``) -> class
+MODELS = {
+    'graphite': GraphiteNet,
+    'mlp': MLP,
+    'gcn': GCN,
+    'sage': GraphSAGE,
+    'gat': GAT,
+    'gin': GIN,
+    'fagcn': FAGCN,
+    'h2gcn': H2GCN,
+    'gprgnn': GPRGNN,
+    'gcnii': GCNII,
+    'jknet': JKNet,
+}
+
+
+def get_model(name: str):
+    """The model class registered under ``name`` (case-insensitive); ``KeyError`` listing the known names."""
+    key = name.lower()
+    if key not in MODELS:
+        raise KeyError(f'unknown model {name!r}; known models: {", ".join(sorted(MODELS))}')
+    return MODELS[key]
+
+
+__all__ = ['MODELS', 'get_model', 'GraphiteConv', 'GraphiteNet', 'TypedAdjacency', 'MLP', 'GCN', 'GraphSAGE',
+           'GAT', 'GIN', 'FAGCN', 'H2GCN', 'GPRGNN', 'GCNII', 'JKNet']

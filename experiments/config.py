@@ -1,0 +1,175 @@
+"""Experiment configurations: YAML files under ``experiments/configs/`` and ``key=value`` overrides.
+
+A config file is a mapping with the keys
+
+* ``dataset`` (str), ``model`` (str), ``transform`` (``null`` or ``graphite``), optional ``description``;
+* ``params``: model options (constructor arguments of the class in :data:`graphite.nn.MODELS`, without the
+  channel sizes except ``hidden_channels``) and training options (:data:`TRAINING_DEFAULTS`), plus an optional
+  ``transform_options`` mapping passed to :class:`graphite.Graphite`;
+* ``search``: an Optuna search space, ``name: {type: float|int|categorical, low, high, log, step, choices}``.
+
+Lookup order in :func:`load_config` (first existing file wins): an explicit ``path``;
+``configs/<dataset>/<model>-graphite.yaml`` (only with ``transform='graphite'``); ``configs/<dataset>/<model>.yaml``;
+``configs/default/<model>-graphite.yaml`` (only with ``transform='graphite'``); ``configs/default/<model>.yaml``.
+"""
+from __future__ import annotations
+
+import copy
+import inspect
+import os
+from typing import Any, Dict, Iterable, Optional, Set
+
+import yaml
+
+__all__ = ['CONFIG_DIR', 'TRAINING_DEFAULTS', 'TOP_LEVEL_KEYS', 'load_config', 'find_config', 'parse_override',
+           'allowed_params', 'validate_params', 'ConfigError']
+
+CONFIG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'configs')
+
+#: training options understood by :func:`experiments.runner.run` and their defaults
+TRAINING_DEFAULTS: Dict[str, Any] = {
+    'lr': 0.01,            # Adam learning rate
+    'weight_decay': 5e-4,  # Adam weight decay (L2)
+    'epochs': 500,         # maximum number of full-batch training steps per split
+    'patience': 100,       # stop after this many steps without a better validation metric (0 = never)
+    'eval_every': 1,       # evaluate every this many steps
+    'hidden_channels': 64,
+    'transform_options': {},
+}
+
+TOP_LEVEL_KEYS = {'dataset', 'model', 'transform', 'params', 'search', 'description'}
+_SEARCH_KEYS = {'type', 'low', 'high', 'log', 'step', 'choices'}
+
+
+class ConfigError(KeyError, ValueError):
+    """A bad configuration (unknown key, bad value); both a :class:`KeyError` and a :class:`ValueError`."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ''
+
+
+def allowed_params(model: str) -> Set[str]:
+    """Parameter names accepted in ``params`` for ``model``: its constructor options plus training options."""
+    from graphite.nn import get_model
+    cls = get_model(model)
+    sig = inspect.signature(cls.__init__)
+    names = {n for n, p in sig.parameters.items()
+             if n not in ('self', 'in_channels', 'out_channels') and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return names | set(TRAINING_DEFAULTS)
+
+
+def validate_params(model: str, params: Dict[str, Any], where: str = 'params') -> None:
+    """Raise :class:`ConfigError` naming every key of ``params`` that ``model`` does not understand."""
+    if not isinstance(params, dict):
+        raise ConfigError(f'{where} must be a mapping, got {type(params).__name__}')
+    allowed = allowed_params(model)
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise ConfigError(f'unknown {where} key(s) {unknown} for model {model!r}; allowed: {sorted(allowed)}')
+    if not isinstance(params.get('transform_options', {}), dict):
+        raise ConfigError('transform_options must be a mapping')
+
+
+def _validate_search(search: Any, model: str) -> None:
+    if search is None:
+        return
+    if not isinstance(search, dict):
+        raise ConfigError('search must be a mapping name -> {type, low, high, ...}')
+    allowed = allowed_params(model)
+    for name, spec in search.items():
+        if name not in allowed:
+            raise ConfigError(f'search space names unknown parameter {name!r} for model {model!r}')
+        if not isinstance(spec, dict) or spec.get('type') not in ('float', 'int', 'categorical'):
+            raise ConfigError(f"search.{name} needs type float|int|categorical, got {spec!r}")
+        extra = set(spec) - _SEARCH_KEYS
+        if extra:
+            raise ConfigError(f'search.{name} has unknown key(s) {sorted(extra)}')
+        if spec['type'] == 'categorical':
+            if not spec.get('choices'):
+                raise ConfigError(f'search.{name}: categorical needs a non-empty choices list')
+        elif 'low' not in spec or 'high' not in spec or spec['low'] > spec['high']:
+            raise ConfigError(f'search.{name}: {spec["type"]} needs low <= high')
+
+
+def parse_override(item: str):
+    """``'key=value'`` -> ``(key, value)`` with ``value`` parsed as YAML (numbers, booleans, lists, null)."""
+    if '=' not in item:
+        raise ConfigError(f'override {item!r} is not of the form key=value')
+    key, value = item.split('=', 1)
+    key = key.strip()
+    if not key:
+        raise ConfigError(f'override {item!r} has an empty key')
+    return key, yaml.safe_load(value) if value.strip() else None
+
+
+def find_config(dataset: str, model: str, transform: Optional[str] = None) -> str:
+    """Path of the config file used for ``dataset``/``model`` (see the module docstring for the lookup order)."""
+    model = model.lower()
+    candidates = []
+    for folder in (dataset, 'default'):
+        if transform:
+            candidates.append(os.path.join(CONFIG_DIR, folder, f'{model}-{transform}.yaml'))
+        candidates.append(os.path.join(CONFIG_DIR, folder, f'{model}.yaml'))
+    for path in candidates:
+        if os.path.exists(path):
+            return path
+    raise ConfigError(f'no config for dataset={dataset!r} model={model!r}; looked for: {candidates}')
+
+
+def load_config(dataset: str, model: str, path: Optional[str] = None, overrides: Iterable[str] = (),
+                transform: Optional[str] = None) -> Dict[str, Any]:
+    """Load, validate and complete a configuration.
+
+    Args:
+        dataset (str): dataset name (recorded in the result; selects the config folder).
+        model (str): model name (a key of :data:`graphite.nn.MODELS`).
+        path (str, optional): explicit YAML file; otherwise looked up as described in the module docstring.
+        overrides (iterable of str): ``key=value`` items applied to ``params`` (validated like the file).
+        transform (str, optional): ``'graphite'`` to prefer ``<model>-graphite.yaml`` files.
+
+    Returns:
+        dict with ``dataset``, ``model``, ``transform``, ``params`` (training defaults filled in), ``search``,
+        ``description`` and ``path``.
+
+    Raises:
+        ConfigError: unknown top-level/params/search keys, malformed overrides, missing file.
+        KeyError: unknown model.
+    """
+    from graphite.nn import get_model
+    get_model(model)  # KeyError for unknown models
+    if path is None:
+        path = find_config(dataset, model, transform)
+    elif not os.path.exists(path):
+        raise ConfigError(f'config file {path!r} does not exist')
+    with open(path) as f:
+        raw = yaml.safe_load(f) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f'{path}: a config must be a mapping, got {type(raw).__name__}')
+    unknown = set(raw) - TOP_LEVEL_KEYS
+    if unknown:
+        raise ConfigError(f'{path}: unknown top-level key(s) {sorted(unknown)}; allowed: {sorted(TOP_LEVEL_KEYS)}')
+    if raw.get('model') is not None and str(raw['model']).lower() != model.lower():
+        raise ConfigError(f'{path} is a config for model {raw["model"]!r}, not {model!r}')
+    params = copy.deepcopy(raw.get('params') or {})
+    validate_params(model, params, where=f'{path}: params')
+    for item in overrides:
+        key, value = parse_override(item)
+        if key not in allowed_params(model):
+            raise ConfigError(f'unknown override key {key!r} for model {model!r}; allowed: '
+                              f'{sorted(allowed_params(model))}')
+        params[key] = value
+    full = copy.deepcopy(TRAINING_DEFAULTS)
+    full.update(params)
+    _validate_search(raw.get('search'), model)
+    cfg_transform = raw.get('transform')
+    if cfg_transform not in (None, 'graphite', 'none'):
+        raise ConfigError(f"{path}: transform must be null or 'graphite', got {cfg_transform!r}")
+    return {
+        'dataset': dataset,
+        'model': model.lower(),
+        'transform': transform if transform is not None else (None if cfg_transform == 'none' else cfg_transform),
+        'params': full,
+        'search': copy.deepcopy(raw.get('search') or {}),
+        'description': raw.get('description'),
+        'path': os.path.relpath(path, os.path.dirname(CONFIG_DIR)) if path.startswith(CONFIG_DIR) else path,
+    }

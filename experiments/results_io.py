@@ -1,0 +1,64 @@
+"""Result files: atomic JSON writes and a record of the software environment."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from typing import Any, Dict, Optional
+
+__all__ = ['write_json_atomic', 'read_json', 'environment']
+
+
+def write_json_atomic(path: str, obj: Any) -> None:
+    """Write ``obj`` as JSON to ``path`` atomically (temporary file in the same folder, then ``os.replace``)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.', suffix='.tmp', dir=folder)
+    try:
+        with os.fdopen(fd, 'w') as f:
+            json.dump(obj, f, indent=2, sort_keys=False)
+            f.write('\n')
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def read_json(path: str) -> Dict[str, Any]:
+    with open(path) as f:
+        return json.load(f)
+
+
+def _git_commit() -> Optional[str]:
+    try:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        out = subprocess.run(['git', '-C', root, 'rev-parse', 'HEAD'], capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or None
+    except Exception:  # noqa: BLE001 - git missing / not a checkout
+        return None
+
+
+def environment(seed: int, threads: int) -> Dict[str, Any]:
+    """Versions of Python / torch / PyG / numpy / sklearn, platform, git commit, seed and thread count."""
+    import numpy
+    import sklearn
+    import torch
+    import torch_geometric
+    return {
+        'python': sys.version.split()[0],
+        'torch': torch.__version__,
+        'torch_geometric': torch_geometric.__version__,
+        'numpy': numpy.__version__,
+        'sklearn': sklearn.__version__,
+        'platform': platform.platform(),
+        'processor': platform.machine(),
+        'git_commit': _git_commit(),
+        'seed': int(seed),
+        'threads': int(threads),
+    }

@@ -1,0 +1,264 @@
+"""Full-batch node-classification training over the benchmark splits.
+
+:func:`run` trains a fresh model on every requested split (Adam, full batch, evaluation every ``eval_every`` steps,
+early stopping with ``patience``) and reports the test metric at the step with the best validation metric (the
+best-validation checkpoint). The graph, its GRAPHITE transform, masks and the sparse structures the models use are
+built once per dataset and reused by every split (and by every call of :func:`run` on the same ``data`` object).
+"""
+from __future__ import annotations
+
+import math
+import time
+import weakref
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from experiments.config import TRAINING_DEFAULTS, validate_params
+from experiments.results_io import environment
+
+__all__ = ['run', 'prepare', 'metric_for', 'evaluate_metric', 'parse_splits', 'PreparedData']
+
+_ROC_AUC_DATASETS = {'minesweeper', 'tolokers', 'questions'}
+
+
+def metric_for(dataset: str) -> str:
+    """``'roc_auc'`` for the two-class yandex datasets, ``'accuracy'`` otherwise (from the dataset registry when
+    it knows the name)."""
+    try:
+        from graphite.datasets import info
+        return info(dataset).metric
+    except Exception:  # noqa: BLE001 - unknown to the registry (e.g. a user-provided Data)
+        return 'roc_auc' if dataset.lower() in _ROC_AUC_DATASETS else 'accuracy'
+
+
+def evaluate_metric(metric: str, logits: Tensor, y: Tensor) -> float:
+    """Accuracy of ``argmax(logits)`` or ROC-AUC (sklearn) of the class-1 probability; value in ``[0, 1]``."""
+    if y.numel() == 0:
+        raise ValueError('cannot evaluate a metric on an empty node set')
+    if metric == 'accuracy':
+        return float((logits.argmax(-1) == y).float().mean())
+    if metric == 'roc_auc':
+        from sklearn.metrics import roc_auc_score
+        if logits.size(-1) != 2:
+            raise ValueError(f'roc_auc needs two-class logits, got {logits.size(-1)} classes')
+        prob = torch.softmax(logits.float(), -1)[:, 1]
+        return float(roc_auc_score(y.cpu().numpy(), prob.cpu().numpy()))
+    raise ValueError(f"unknown metric {metric!r}; expected 'accuracy' or 'roc_auc'")
+
+
+def parse_splits(spec, num_splits: int) -> List[int]:
+    """``'0-9'``, ``'0,3,5'``, ``'2'``, an int or a list -> sorted list of split ids, checked against ``num_splits``."""
+    if spec is None:
+        ids = list(range(num_splits))
+    elif isinstance(spec, int):
+        ids = [spec]
+    elif isinstance(spec, str):
+        ids = []
+        for part in spec.split(','):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                if '-' in part:
+                    a, b = part.split('-', 1)
+                    ids.extend(range(int(a), int(b) + 1))
+                else:
+                    ids.append(int(part))
+            except ValueError:
+                raise ValueError(f"bad split specification {spec!r}; use e.g. '0-9' or '0,2,5'") from None
+    else:
+        ids = [int(s) for s in spec]
+    if not ids:
+        raise ValueError(f'no splits selected by {spec!r}')
+    bad = [i for i in ids if not 0 <= i < num_splits]
+    if bad:
+        raise ValueError(f'split(s) {bad} out of range: this dataset has {num_splits} split(s) (0..{num_splits - 1})')
+    return sorted(dict.fromkeys(ids))
+
+
+class PreparedData:
+    """Everything :func:`run` needs about one (dataset, transform): tensors, masks as index tensors, sizes."""
+
+    def __init__(self, data, transform: Optional[str], transform_options: Dict[str, Any]):
+        if data.x is None or data.y is None:
+            raise ValueError('the dataset has no node features x or labels y')
+        if transform == 'graphite':
+            if getattr(data, 'edge_type', None) is None:
+                from graphite import Graphite
+                data = Graphite(**transform_options)(data)
+        elif transform not in (None, 'none'):
+            raise ValueError(f"unknown transform {transform!r}; expected None or 'graphite'")
+        self.data = data
+        self.x = data.x.float()
+        self.edge_index = data.edge_index
+        self.edge_type = getattr(data, 'edge_type', None)
+        self.y = data.y.long()
+        self.num_nodes = self.x.size(0)
+        self.num_graph_nodes = int(getattr(data, 'num_graph_nodes', None) or self.num_nodes)
+        labelled = self.y[: self.num_graph_nodes]
+        labelled = labelled[labelled >= 0]
+        if labelled.numel() == 0:
+            raise ValueError('the dataset has no labelled nodes')
+        self.num_classes = int(labelled.max()) + 1
+        masks = {}
+        for name in ('train_mask', 'val_mask', 'test_mask'):
+            m = getattr(data, name, None)
+            if m is None:
+                raise ValueError(f'the dataset has no {name}; node classification needs train/val/test masks')
+            masks[name] = m if m.dim() == 2 else m.view(-1, 1)
+        self.num_splits = masks['train_mask'].size(1)
+        # index tensors per split, restricted to graph nodes with a label
+        self.index = {}
+        valid = torch.zeros(self.num_nodes, dtype=torch.bool)
+        valid[: self.num_graph_nodes] = True
+        valid &= self.y >= 0
+        for name, m in masks.items():
+            self.index[name] = [(m[:, s] & valid).nonzero().view(-1) for s in range(self.num_splits)]
+
+
+_PREPARED: Dict[tuple, tuple] = {}
+
+
+def prepare(data, transform: Optional[str], transform_options: Optional[Dict[str, Any]] = None) -> PreparedData:
+    """The :class:`PreparedData` for ``data`` under ``transform``, built once per ``data`` object."""
+    transform_options = transform_options or {}
+    key = (id(data), transform, repr(sorted(transform_options.items())))
+    hit = _PREPARED.get(key)
+    if hit is not None and hit[0]() is data:
+        return hit[1]
+    for k in [k for k, (ref, _) in _PREPARED.items() if ref() is None]:
+        del _PREPARED[k]
+    prepared = PreparedData(data, transform, transform_options)
+    _PREPARED[key] = (weakref.ref(data), prepared)
+    return prepared
+
+
+def _train_split(prep: PreparedData, model_cls, model_kwargs: Dict[str, Any], train: Dict[str, Any], split: int,
+                 seed: int, metric: str, on_eval, step_offset: int, progress: bool, desc: str):
+    torch.manual_seed(seed)
+    np.random.seed(seed % (2 ** 32))
+    model = model_cls(prep.x.size(1), int(train['hidden_channels']), prep.num_classes, **model_kwargs)
+    opt = torch.optim.Adam(model.parameters(), lr=float(train['lr']), weight_decay=float(train['weight_decay']))
+    tr, va, te = (prep.index[n][split] for n in ('train_mask', 'val_mask', 'test_mask'))
+    if tr.numel() == 0 or va.numel() == 0 or te.numel() == 0:
+        raise ValueError(f'split {split} has an empty train/val/test set')
+    y_tr, y_va, y_te = prep.y[tr], prep.y[va], prep.y[te]
+    x, ei, et = prep.x, prep.edge_index, prep.edge_type
+    epochs, patience, every = int(train['epochs']), int(train['patience']), max(1, int(train['eval_every']))
+    best_val, best_test, best_step, evals = -math.inf, float('nan'), -1, 0
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=epochs, desc=desc, leave=False, dynamic_ncols=True)
+    try:
+        for step in range(1, epochs + 1):
+            model.train()
+            opt.zero_grad(set_to_none=True)
+            out = model(x, ei, et)
+            loss = F.cross_entropy(out[tr], y_tr)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f'training loss became {loss.item()} at step {step} of split {split}; '
+                                         'lower the learning rate')
+            loss.backward()
+            opt.step()
+            if step % every and step != epochs:
+                if bar is not None:
+                    bar.update(1)
+                continue
+            model.eval()
+            with torch.no_grad():
+                out = model(x, ei, et)
+            val = evaluate_metric(metric, out[va], y_va)
+            if val > best_val:
+                best_val, best_step = val, step
+                best_test = evaluate_metric(metric, out[te], y_te)
+            evals += 1
+            if bar is not None:
+                bar.set_postfix(loss=f'{loss.item():.3f}', val=f'{val:.4f}', best=f'{best_val:.4f}', refresh=False)
+                bar.update(1)
+            if on_eval is not None:
+                on_eval(step_offset + step, val)
+            if patience and step - best_step >= patience:
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+    return best_val, best_test, best_step, step
+
+
+def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, Any], splits=None, seed: int = 0,
+        on_eval: Optional[Callable[[int, float], None]] = None, progress: bool = True, data=None,
+        on_split: Optional[Callable[[Dict[str, Any]], None]] = None) -> Dict[str, Any]:
+    """Train ``model`` on ``dataset`` (optionally GRAPHITE-transformed) on each split; report the best-validation
+    test metric per split.
+
+    Args:
+        dataset (str): dataset name (loaded with :func:`graphite.datasets.load` unless ``data`` is given).
+        model (str): a key of :data:`graphite.nn.MODELS`.
+        transform (str, optional): ``None`` or ``'graphite'``.
+        params (dict): model options + training options (:data:`experiments.config.TRAINING_DEFAULTS` fill the
+            gaps); ``transform_options`` is passed to :class:`graphite.Graphite`.
+        splits: split ids (list, int, or a string such as ``'0-9'``); default all splits of the dataset.
+        seed (int): base seed; split ``s`` trains with seed ``seed + s`` (same seed -> identical numbers on CPU with
+            a fixed thread count).
+        on_eval (callable, optional): ``on_eval(step, val)`` after every evaluation, ``step`` increasing across
+            splits (split ``k`` of the run uses steps ``k * epochs + 1 ..``). Exceptions (e.g. ``optuna.TrialPruned``,
+            ``KeyboardInterrupt``) propagate.
+        progress (bool): show a tqdm bar per split.
+        data (Data, optional): the dataset already loaded (the original graph, or one already transformed by
+            :class:`graphite.Graphite`, recognised by its ``edge_type``); reused across calls without re-transforming.
+        on_split (callable, optional): called with the partial result dict after every finished split (used to save
+            partial results, so an interrupted run keeps its finished splits).
+
+    Returns:
+        dict with ``dataset, model, transform, config, metric, per_split, per_split_val, mean, std, val_mean,
+        seconds, environment`` plus ``splits``, ``best_steps``, ``steps`` and ``complete``.
+    """
+    from graphite.nn import get_model
+    model_cls = get_model(model)
+    params = dict(params or {})
+    validate_params(model, params)
+    train = dict(TRAINING_DEFAULTS)
+    train.update({k: v for k, v in params.items() if k in TRAINING_DEFAULTS})
+    model_kwargs = {k: v for k, v in params.items() if k not in TRAINING_DEFAULTS}
+    if transform == 'none':
+        transform = None
+    t0 = time.time()
+    if data is None:
+        from graphite.datasets import load
+        data = load(dataset)
+    prep = prepare(data, transform, train.get('transform_options') or {})
+    split_ids = parse_splits(splits, prep.num_splits)
+    metric = metric_for(dataset)
+    if metric == 'roc_auc' and prep.num_classes != 2:
+        raise ValueError(f'{dataset}: roc_auc needs two classes, found {prep.num_classes}')
+    result: Dict[str, Any] = {
+        'dataset': dataset, 'model': model.lower(), 'transform': transform,
+        'config': {k: v for k, v in params.items()}, 'metric': metric,
+        'splits': [], 'per_split': [], 'per_split_val': [], 'best_steps': [], 'steps': [],
+        'mean': float('nan'), 'std': float('nan'), 'val_mean': float('nan'), 'seconds': 0.0,
+        'environment': environment(seed, torch.get_num_threads()), 'complete': False,
+    }
+    epochs = int(train['epochs'])
+    for k, split in enumerate(split_ids):
+        val, test, best_step, steps = _train_split(
+            prep, model_cls, model_kwargs, train, split, seed + split, metric, on_eval, k * epochs, progress,
+            desc=f'{dataset}/{model}{"+graphite" if transform else ""} split {split}')
+        result['splits'].append(split)
+        result['per_split'].append(test)
+        result['per_split_val'].append(val)
+        result['best_steps'].append(best_step)
+        result['steps'].append(steps)
+        tests = np.asarray(result['per_split'])
+        result['mean'] = float(tests.mean())
+        result['std'] = float(tests.std())  # population std over splits, as in the heterophily literature
+        result['val_mean'] = float(np.mean(result['per_split_val']))
+        result['seconds'] = time.time() - t0
+        result['complete'] = k == len(split_ids) - 1
+        if on_split is not None:
+            on_split(dict(result))
+    return result

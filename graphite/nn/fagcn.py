@@ -1,0 +1,54 @@
+"""FAGCN baseline (Bo et al., AAAI 2021) built from PyG's :class:`~torch_geometric.nn.FAConv`."""
+from __future__ import annotations
+
+from typing import Optional
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.nn import FAConv
+from graphite.nn.dropout import dropout
+from graphite.nn.input_linear import InputLinear
+
+__all__ = ['FAGCN']
+
+
+class FAGCN(nn.Module):
+    r"""Frequency-adaptive GCN:
+    :math:`h^{(0)} = \mathrm{ReLU}(W_{in} x)`,
+    :math:`h^{(l)} = \epsilon h^{(0)} + \sum_j \frac{\tanh(a^\top [h_i \Vert h_j])}{\sqrt{d_i d_j}} h^{(l-1)}_j`,
+    :math:`\hat y = W_{out} h^{(L)}`.
+
+    Args:
+        in_channels (int): input feature size.
+        hidden_channels (int): hidden size.
+        out_channels (int): number of classes.
+        num_layers (int, optional): number of :class:`~torch_geometric.nn.FAConv` layers. (default: ``2``)
+        dropout (float, optional): dropout on features and on the gates. (default: ``0.5``)
+        eps (float, optional): weight :math:`\epsilon` of the initial representation. (default: ``0.3``)
+    """
+
+    def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_layers: int = 2,
+                 dropout: float = 0.5, eps: float = 0.3):
+        super().__init__()
+        self.in_channels, self.hidden_channels, self.out_channels = in_channels, hidden_channels, out_channels
+        self.dropout = float(dropout)
+        self.lin_in = InputLinear(in_channels, hidden_channels)
+        self.convs = nn.ModuleList([FAConv(hidden_channels, eps=eps, dropout=dropout, cached=True)
+                                    for _ in range(num_layers)])
+        self.lin_out = nn.Linear(hidden_channels, out_channels)
+
+    def reset_parameters(self):
+        self.lin_in.reset_parameters()
+        for conv in self.convs:
+            conv.reset_parameters()
+        self.lin_out.reset_parameters()
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_type: Optional[Tensor] = None) -> Tensor:
+        h = x0 = dropout(F.relu(self.lin_in(x, self.dropout)), self.dropout, self.training)
+        for conv in self.convs:
+            h = conv(h, x0, edge_index)
+        return self.lin_out(dropout(h, self.dropout, self.training))
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}({self.in_channels}, {self.hidden_channels}, {self.out_channels}, '
+                f'num_layers={len(self.convs)})')

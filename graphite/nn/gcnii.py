@@ -1,0 +1,54 @@
+"""GCNII baseline (Chen et al., ICML 2020) built from PyG's :class:`~torch_geometric.nn.GCN2Conv`."""
+from __future__ import annotations
+
+from typing import Optional
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.nn import GCN2Conv
+from graphite.nn.dropout import dropout
+from graphite.nn.input_linear import InputLinear
+
+__all__ = ['GCNII']
+
+
+class GCNII(nn.Module):
+    r"""GCN with initial residual and identity mapping:
+    :math:`h^{(l+1)} = \mathrm{ReLU}\big(((1-\alpha) \hat A h^{(l)} + \alpha h^{(0)})
+    ((1-\beta_l) I + \beta_l W_l)\big)`, :math:`\beta_l = \log(\theta / l + 1)`.
+
+    Args:
+        in_channels (int): input feature size.
+        hidden_channels (int): hidden size.
+        out_channels (int): number of classes.
+        num_layers (int, optional): number of :class:`~torch_geometric.nn.GCN2Conv` layers. (default: ``8``)
+        dropout (float, optional): dropout. (default: ``0.5``)
+        alpha (float, optional): initial-residual strength :math:`\alpha`. (default: ``0.1``)
+        theta (float, optional): identity-mapping strength :math:`\theta`. (default: ``0.5``)
+    """
+
+    def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_layers: int = 8,
+                 dropout: float = 0.5, alpha: float = 0.1, theta: float = 0.5):
+        super().__init__()
+        self.in_channels, self.hidden_channels, self.out_channels = in_channels, hidden_channels, out_channels
+        self.dropout = float(dropout)
+        self.lin_in = InputLinear(in_channels, hidden_channels)
+        self.convs = nn.ModuleList([GCN2Conv(hidden_channels, alpha=alpha, theta=theta, layer=i + 1, cached=True)
+                                    for i in range(num_layers)])
+        self.lin_out = nn.Linear(hidden_channels, out_channels)
+
+    def reset_parameters(self):
+        self.lin_in.reset_parameters()
+        for conv in self.convs:
+            conv.reset_parameters()
+        self.lin_out.reset_parameters()
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_type: Optional[Tensor] = None) -> Tensor:
+        h = x0 = F.relu(self.lin_in(x, self.dropout))
+        for conv in self.convs:
+            h = F.relu(conv(dropout(h, self.dropout, self.training), x0, edge_index))
+        return self.lin_out(dropout(h, self.dropout, self.training))
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}({self.in_channels}, {self.hidden_channels}, {self.out_channels}, '
+                f'num_layers={len(self.convs)})')
