@@ -1,0 +1,222 @@
+r"""Training and evaluation of link predictors (protocol of Zhu et al., NeurIPS 2024 / Li et al., NeurIPS 2023).
+
+* **Split**: :class:`torch_geometric.transforms.RandomLinkSplit` on the undirected graph (self-loops removed),
+  ``val``/``test`` fractions of the edges (default 5 % / 10 %, i.e. 85/5/10), one PyG-sampled negative per val/test
+  positive. Message passing uses the training edges for training and validation and training + validation edges
+  for testing (RandomLinkSplit's convention).
+* **Loss**: binary cross-entropy on logits with one uniform negative per positive, resampled every epoch by
+  :func:`torch_geometric.utils.negative_sampling` (which rejects training edges).
+* **Optimiser**: Adam (default lr ``5e-4``), hidden size 256, 2 layers.
+* **Selection**: evaluate every ``eval_every`` epochs; the reported test metrics are those at the epoch with the
+  best validation ``metric`` (``mrr`` by default); stop after ``patience`` epochs without improvement.
+* **Metrics**: :mod:`linkpred.evaluation` (AUC, Hits@20/50/100 against the shared val/test negatives, MRR against
+  ``mrr_negatives`` uniform tails per positive, default 100).
+* **Modes**: ``'full'`` -- the encoder runs on the whole message-passing graph at each step and the supervision
+  edges are cut into batches of ``batch_size`` (``0`` = all at once); ``'minibatch'`` -- PyG's
+  :class:`~torch_geometric.loader.LinkNeighborLoader` with :class:`linkpred.sampling.TorchNeighborSampler`
+  (fan-out ``num_neighbors``), the encoder sees only the sampled subgraph of each batch. Evaluation is full-graph in
+  both modes.
+* **Transform**: an optional callable (e.g. ``graphite.Graphite()``) applied to each message-passing graph after
+  the split; it may append nodes after the ``N`` graph nodes (GRAPHITE's feature nodes), only graph nodes are scored.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from typing import Callable, Dict, Optional
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch_geometric.data import Data
+from torch_geometric.transforms import RandomLinkSplit
+from torch_geometric.utils import coalesce, negative_sampling, remove_self_loops, to_undirected
+
+from linkpred.evaluation import NUM_MRR_NEGATIVES, link_metrics, sample_mrr_negatives
+from linkpred.model import LinkPredictor, build_link_predictor
+
+__all__ = ['DEFAULT_PARAMS', 'LinkSplit', 'split_edges', 'evaluate', 'train_link_predictor', 'prepare_graph']
+
+#: defaults of every training / model hyperparameter (``params`` of the runner and of the YAML configs)
+DEFAULT_PARAMS: Dict[str, object] = {
+    'hidden_channels': 256, 'num_layers': 2, 'dropout': 0.0, 'decoder_dropout': 0.0, 'separate_ego': None,
+    'heads': 4, 'K': 10, 'alpha': 0.1,
+    'lr': 5e-4, 'weight_decay': 0.0, 'epochs': 300, 'eval_every': 5, 'patience': 50, 'batch_size': 0,
+    'mode': 'full', 'num_neighbors': [15, 10], 'mrr_negatives': NUM_MRR_NEGATIVES, 'metric': 'mrr',
+    'val': 0.05, 'test': 0.1,
+}
+_ENCODER_EXTRA = {'gat': ('heads',), 'gatv2': ('heads',), 'gprgnn': ('K', 'alpha')}
+
+
+@dataclass
+class LinkSplit:
+    """One random edge split. ``*_graph`` are the message-passing graphs (after the optional transform);
+    ``*_pos``/``*_neg`` are ``[2, P]`` pairs of graph nodes; ``*_mrr`` the ``[P, Q]`` MRR negative tails."""
+    num_nodes: int
+    train_graph: Data
+    val_graph: Data
+    test_graph: Data
+    train_pos: Tensor
+    val_pos: Tensor
+    val_neg: Tensor
+    test_pos: Tensor
+    test_neg: Tensor
+    val_mrr: Tensor
+    test_mrr: Tensor
+
+
+def prepare_graph(data: Data) -> Data:
+    """Checked, undirected, self-loop-free, coalesced copy of ``data`` holding only ``x`` and ``edge_index``."""
+    if not isinstance(data, Data):
+        raise TypeError(f'expected a torch_geometric Data, got {type(data).__name__}')
+    if getattr(data, 'x', None) is None:
+        raise ValueError('link prediction needs node features data.x')
+    n = data.num_nodes
+    if not n:
+        raise ValueError('the graph is empty (no nodes)')
+    ei = data.edge_index
+    if ei is None or ei.dim() != 2 or ei.size(0) != 2 or ei.size(1) == 0:
+        raise ValueError('the graph has no edges to predict')
+    if int(ei.min()) < 0 or int(ei.max()) >= n:
+        raise ValueError(f'edge_index has node indices outside [0, {n})')
+    if torch.isnan(data.x.float()).any():
+        raise ValueError('data.x contains NaN')
+    ei, _ = remove_self_loops(ei)
+    ei = coalesce(to_undirected(ei, num_nodes=n), num_nodes=n)
+    return Data(x=data.x.float(), edge_index=ei, num_nodes=n)
+
+
+def split_edges(data: Data, val: float = 0.05, test: float = 0.1, seed: int = 0,
+                mrr_negatives: int = NUM_MRR_NEGATIVES, transform: Optional[Callable[[Data], Data]] = None) -> LinkSplit:
+    """Random 85/5/10-style split of ``data``'s edges (see module docstring), reproducible from ``seed``."""
+    if not (0 < val < 1 and 0 < test < 1 and val + test < 1):
+        raise ValueError(f'val and test must be in (0, 1) with val + test < 1, got {val}, {test}')
+    g = prepare_graph(data)
+    state = torch.random.get_rng_state()
+    torch.manual_seed(seed)
+    try:
+        tr, va, te = RandomLinkSplit(num_val=val, num_test=test, is_undirected=True, split_labels=True,
+                                     add_negative_train_samples=False)(g)
+    finally:
+        torch.random.set_rng_state(state)
+    n = g.num_nodes
+
+    def mp(d: Data) -> Data:
+        out = Data(x=d.x, edge_index=d.edge_index, num_nodes=n)
+        if transform is not None:
+            out = transform(out)
+            out.num_graph_nodes = n
+        return out
+
+    return LinkSplit(n, mp(tr), mp(va), mp(te), tr.pos_edge_label_index, va.pos_edge_label_index,
+                     va.neg_edge_label_index, te.pos_edge_label_index, te.neg_edge_label_index,
+                     sample_mrr_negatives(va.pos_edge_label_index, n, mrr_negatives, seed + 1),
+                     sample_mrr_negatives(te.pos_edge_label_index, n, mrr_negatives, seed + 2))
+
+
+@torch.no_grad()
+def evaluate(model: LinkPredictor, graph: Data, pos: Tensor, neg: Tensor, mrr_tails: Tensor,
+             num_nodes: int) -> Dict[str, float]:
+    """All metrics of ``model`` on one evaluation set (full-graph encoding of ``graph``)."""
+    model.eval()
+    h = model.encode(graph.x, graph.edge_index, num_nodes)
+    s_pos, s_neg = model.decode(h, pos), model.decode(h, neg)
+    q = mrr_tails.size(1)
+    heads = pos[0].repeat_interleave(q)
+    s_mrr = model.decode(h, torch.stack([heads, mrr_tails.reshape(-1)])).view(-1, q)
+    return link_metrics(s_pos, s_neg, s_pos, s_mrr)
+
+
+def _bce(pos_logit: Tensor, neg_logit: Tensor) -> Tensor:
+    logits = torch.cat([pos_logit, neg_logit])
+    labels = torch.cat([torch.ones_like(pos_logit), torch.zeros_like(neg_logit)])
+    return F.binary_cross_entropy_with_logits(logits, labels)
+
+
+def train_link_predictor(split: LinkSplit, encoder: str, decoder: str, params: Optional[dict] = None, seed: int = 0,
+                         on_eval: Optional[Callable[[int, float], None]] = None, progress=None) -> dict:
+    """Train one model on ``split`` and return ``{'val': metrics, 'test': metrics, 'best_epoch', 'epochs'}``.
+
+    Args:
+        split (LinkSplit): from :func:`split_edges`.
+        encoder, decoder (str): names (:data:`linkpred.encoders.ENCODERS`, :data:`linkpred.decoders.DECODERS`).
+        params (dict, optional): overrides of :data:`DEFAULT_PARAMS` (unknown keys -> ``KeyError``).
+        seed (int): seeds parameters, negatives and sampling (``torch.manual_seed``).
+        on_eval (callable, optional): ``on_eval(epoch, val_metric)`` after each evaluation (may raise, e.g.
+            ``optuna.TrialPruned``; the exception propagates).
+        progress (tqdm, optional): a progress bar advanced once per epoch.
+    """
+    p = dict(DEFAULT_PARAMS)
+    for k, v in (params or {}).items():
+        if k not in p:
+            raise KeyError(f'unknown link-prediction parameter {k!r}; known: {sorted(p)}')
+        p[k] = v
+    if p['mode'] not in ('full', 'minibatch'):
+        raise ValueError(f"mode must be 'full' or 'minibatch', got {p['mode']!r}")
+    metric = p['metric']
+    torch.manual_seed(seed)
+    x = split.train_graph.x
+    extra = {k: p[k] for k in _ENCODER_EXTRA.get(encoder, ())}
+    model = build_link_predictor(encoder, decoder, x.size(1), int(p['hidden_channels']), int(p['num_layers']),
+                                 float(p['dropout']), float(p['decoder_dropout']), p['separate_ego'], **extra)
+    opt = torch.optim.Adam(model.parameters(), lr=float(p['lr']), weight_decay=float(p['weight_decay']))
+    n = split.num_nodes
+    tg = split.train_graph
+    train_pos = split.train_pos
+    loader = None
+    if p['mode'] == 'minibatch':
+        if tg.num_nodes != n:
+            raise ValueError("mode='minibatch' does not support transforms that add nodes; use mode='full'")
+        from linkpred.sampling import link_neighbor_loader
+        loader = link_neighbor_loader(tg, list(p['num_neighbors']), train_pos,
+                                      batch_size=int(p['batch_size']) or 1024, shuffle=True)
+    known = _graph_edges(tg, n)
+    best, best_state, best_val = -math.inf, None, None
+    best_epoch, since, epoch = 0, 0, 0
+    for epoch in range(1, int(p['epochs']) + 1):
+        model.train()
+        if loader is None:
+            neg = negative_sampling(known, num_nodes=n, num_neg_samples=train_pos.size(1))
+            bs = int(p['batch_size']) or train_pos.size(1)
+            perm = torch.randperm(train_pos.size(1))
+            for s in range(0, perm.numel(), bs):
+                idx = perm[s:s + bs]
+                opt.zero_grad()
+                h = model.encode(tg.x, tg.edge_index, n)
+                loss = _bce(model.decode(h, train_pos[:, idx]), model.decode(h, neg[:, idx[idx < neg.size(1)]]))
+                loss.backward()
+                opt.step()
+        else:
+            for batch in loader:
+                opt.zero_grad()
+                logits = model(batch.x, batch.edge_index, batch.edge_label_index)
+                loss = F.binary_cross_entropy_with_logits(logits, batch.edge_label)
+                loss.backward()
+                opt.step()
+        if progress is not None:
+            progress.update(1)
+        if epoch % int(p['eval_every']) == 0 or epoch == int(p['epochs']):
+            val = evaluate(model, split.val_graph, split.val_pos, split.val_neg, split.val_mrr, n)
+            if on_eval is not None:
+                on_eval(epoch, val[metric])
+            if val[metric] > best:
+                best, best_epoch, since = val[metric], epoch, 0
+                best_val = val
+                best_state = copy.deepcopy(model.state_dict())
+            else:
+                since += int(p['eval_every'])
+                if since >= int(p['patience']):
+                    break
+    model.load_state_dict(best_state)
+    test = evaluate(model, split.test_graph, split.test_pos, split.test_neg, split.test_mrr, n)
+    return {'val': best_val, 'test': test, 'best_epoch': best_epoch, 'epochs': epoch, 'model': model}
+
+
+def _graph_edges(graph: Data, n: int) -> Tensor:
+    """Edges among the ``n`` graph nodes of a (possibly transformed) message-passing graph."""
+    ei = graph.edge_index
+    if graph.num_nodes == n:
+        return ei
+    keep = (ei[0] < n) & (ei[1] < n)
+    return ei[:, keep]
