@@ -508,7 +508,7 @@ def homophily_report(data, transformed=None, transform=None, split: int = 0, und
                   'the majority label of its graph nodes (all labels, or training labels of the split only; ties -> '
                   'smallest label; feature nodes without voters unlabelled and ignored)',
         'graph': 'undirected (to_undirected: both directions, duplicates removed)' if undirected else 'as stored',
-        'feature': 'mean cosine similarity of linked pairs (self-loops dropped); feature_adjusted = (h - b) / (1 - b), b = exact mean '
-                   'cosine over all pairs of distinct nodes',
+        'feature': 'mean cosine similarity of linked pairs (self-loops dropped); feature_adjusted = (h - b) / '
+                   '(1 - b), b = exact mean cosine over all pairs of distinct nodes',
     }
     return HomophilyReport(name or getattr(data, 'name', None) or 'graph', sizes, rows, desc)

@@ -32,8 +32,9 @@ class Graphite(BaseTransform):
         \mathcal{E}^* = \mathcal{E} \cup \{(v, x_k) : X_{vk} = 1\}.
 
     Nodes sharing a feature become two hops apart through its feature node, which raises homophily with only
-    :math:`|\mathcal{V}^*| = |\mathcal{V}| + F` nodes and :math:`|\mathcal{E}^*| = |\mathcal{E}| + \mathrm{nnz}(\mathbf{X})`
-    edges (connecting all pairs sharing a feature instead would add :math:`O(|\mathcal{V}|^2)` edges). The cost is
+    :math:`|\mathcal{V}^*| = |\mathcal{V}| + F` nodes and
+    :math:`|\mathcal{E}^*| = |\mathcal{E}| + \mathrm{nnz}(\mathbf{X})` edges (connecting all pairs sharing a
+    feature instead would add :math:`O(|\mathcal{V}|^2)` edges). The cost is
     :math:`O(\mathrm{nnz}(\mathbf{X}) + |\mathcal{E}|)` time and memory (plus the ``[F_used, F]`` feature-node
     features); no dense ``N x N`` matrix or node-node pair list is ever built.
 
