@@ -96,7 +96,10 @@ def _edge_values(csr: CSR, edge_weight: Optional[Tensor], x: Tensor) -> Optional
 def _as_2d(x: Tensor) -> Tuple[Tensor, Tuple[int, ...]]:
     """``x`` as a contiguous ``[rows, F]`` matrix and the trailing shape to restore."""
     trailing = tuple(x.shape[1:])
-    return x.reshape(x.size(0), -1).contiguous(), trailing
+    width = 1
+    for d in trailing:
+        width *= d
+    return x.reshape(x.size(0), width).contiguous(), trailing
 
 
 def scatter(src: Tensor, index: Tensor, dim: int = 0, dim_size: Optional[int] = None, reduce: str = 'sum',

@@ -90,17 +90,24 @@ class SpMMArg(Function):
             x, values = ctx.saved_tensors
             return None, x.new_zeros(x.shape), values.new_zeros(values.shape), None
         x, values, arg = ctx.saved_tensors
-        num_edges = csr.num_edges
-        valid = arg < num_edges                       # [N, H], False for empty rows
-        entry = arg.clamp(max=num_edges - 1)          # [N, H] winning entry
-        src = csr.col[entry]                          # [N, H] winning source node
-        grad = grad * valid
-        grad_x = grad_v = None
-        if ctx.needs_input_grad[1]:
-            grad_x = x.new_zeros(x.shape).scatter_add_(0, src, grad * values[entry])
-        if ctx.needs_input_grad[2]:
-            grad_v = values.new_zeros(num_edges).index_add_(0, entry.flatten(), (grad * x.gather(0, src)).flatten())
+        grad_x, grad_v = arg_backward(csr, x, values, arg, grad, ctx.needs_input_grad[1], ctx.needs_input_grad[2])
         return None, grad_x, grad_v, None
+
+
+def arg_backward(csr: CSR, x: Tensor, values: Tensor, arg: Tensor, grad: Tensor, need_x: bool, need_v: bool):
+    """Gradients of ``out[i, f] = values[a] * x[col[a], f]`` with ``a = arg[i, f]`` the winning entry of a max/min
+    reduction (``arg = E`` marks an empty row): ``[N, F]`` work only, no ``[E, F]`` tensor."""
+    num_edges = csr.num_edges
+    valid = arg < num_edges                       # [N, F], False for empty rows
+    entry = arg.clamp(max=num_edges - 1)          # [N, F] winning entry
+    src = csr.col[entry]                          # [N, F] winning source node
+    grad = grad * valid
+    grad_x = grad_v = None
+    if need_x:
+        grad_x = x.new_zeros(x.shape).scatter_add_(0, src, grad * values[entry])
+    if need_v:
+        grad_v = values.new_zeros(num_edges).index_add_(0, entry.flatten(), (grad * x.gather(0, src)).flatten())
+    return grad_x, grad_v
 
 
 class SegmentSum(Function):
