@@ -1,0 +1,84 @@
+"""``graphite run``: train a model on a dataset's splits and write a result JSON."""
+from __future__ import annotations
+
+import os
+import sys
+
+HELP = 'train a model (optionally on the GRAPHITE-transformed graph) on benchmark splits and save results as JSON'
+
+RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
+
+
+def add_arguments(parser):
+    parser.add_argument('--dataset', required=True, help='dataset name (see `graphite report` / graphite.datasets)')
+    parser.add_argument('--model', required=True, help='model name: graphite, mlp, gcn, sage, gat, gin, fagcn, '
+                                                       'h2gcn, gprgnn, gcnii, jknet')
+    parser.add_argument('--transform', choices=['graphite', 'none'], default=None,
+                        help="apply the GRAPHITE transform ('none' forces the original graph; default: the "
+                             "config's transform)")
+    parser.add_argument('--splits', default=None, help="splits to run, e.g. '0-9' or '0,3' (default: all)")
+    parser.add_argument('--config', default=None, help='YAML config (default: experiments/configs/<dataset>/<model>.yaml, '
+                                                       'then configs/default/<model>.yaml)')
+    parser.add_argument('--set', dest='overrides', action='append', default=[], metavar='KEY=VALUE',
+                        help='override a parameter of the config (repeatable), e.g. --set lr=0.001')
+    parser.add_argument('--out', default=None, help='result JSON (default: experiments/results/'
+                                                    '<dataset>-<model>[-graphite].json)')
+    parser.add_argument('--seed', type=int, default=0, help='base seed; split s uses seed+s (default: 0)')
+    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: torch default)')
+    parser.add_argument('--no-progress', action='store_true', help='no progress bars')
+
+
+def default_out(dataset: str, model: str, transform) -> str:
+    suffix = '-graphite' if transform == 'graphite' else ''
+    return os.path.join(RESULTS_DIR, f'{dataset}-{model.lower()}{suffix}.json')
+
+
+def format_table(result) -> str:
+    """A plain-text table of the per-split values (x100) and the summary line."""
+    lines = [f"{'split':>5}  {'val':>7}  {'test':>7}  {'best step':>9}"]
+    for s, v, t, b in zip(result['splits'], result['per_split_val'], result['per_split'], result['best_steps']):
+        lines.append(f'{s:>5}  {100 * v:7.2f}  {100 * t:7.2f}  {b:>9}')
+    lines.append(f"{result['dataset']} / {result['model']}{' + GRAPHITE' if result['transform'] else ''}: "
+                 f"test {result['metric']} = {100 * result['mean']:.2f} +- {100 * result['std']:.2f} "
+                 f"(val {100 * result['val_mean']:.2f}) over {len(result['per_split'])} split(s), "
+                 f"{result['seconds']:.0f} s")
+    return '\n'.join(lines)
+
+
+def main(args) -> int:
+    import torch
+
+    from experiments.config import load_config
+    from experiments.results_io import write_json_atomic
+    from experiments.runner import run
+
+    if args.threads is not None:
+        if args.threads < 1:
+            print(f'error: --threads must be >= 1, got {args.threads}', file=sys.stderr)
+            return 2
+        torch.set_num_threads(args.threads)
+    try:
+        from graphite.datasets import canonical_name
+        canonical_name(args.dataset)
+        cfg = load_config(args.dataset, args.model, path=args.config, overrides=args.overrides,
+                          transform=None if args.transform in (None, 'none') else args.transform)
+    except (KeyError, ValueError) as e:  # unknown dataset / model / config key: a one-line message
+        print(f'error: {e}', file=sys.stderr)
+        return 2
+    transform = cfg['transform'] if args.transform is None else (None if args.transform == 'none' else 'graphite')
+    out = args.out or default_out(args.dataset, args.model, transform)
+    extra = {'config_file': cfg['path'], 'command': 'graphite ' + ' '.join(sys.argv[1:])}
+
+    def save(partial):
+        write_json_atomic(out, {**partial, **extra})
+
+    print(f"graphite run: {args.dataset} / {args.model}{' + GRAPHITE' if transform else ''} "
+          f"(config {cfg['path']}) -> {out}", file=sys.stderr)
+    try:
+        result = run(args.dataset, args.model, transform, cfg['params'], splits=args.splits, seed=args.seed,
+                     progress=not args.no_progress, on_split=save)
+    except KeyboardInterrupt:
+        print(f'interrupted: finished splits (if any) are saved in {out}', file=sys.stderr)
+        return 130
+    print(format_table(result))
+    return 0
