@@ -38,6 +38,7 @@ appended to the log before the worker died. Hosts sharing a journal file over NF
 from __future__ import annotations
 
 import os
+import random
 import time
 import warnings
 from dataclasses import dataclass
@@ -57,6 +58,9 @@ __all__ = ['DEFAULT_GRACE_PERIOD', 'DEFAULT_HEARTBEAT_INTERVAL', 'HeartbeatJourn
 DEFAULT_HEARTBEAT_INTERVAL = 15
 #: seconds without a heartbeat after which a RUNNING trial is considered dead and marked FAIL
 DEFAULT_GRACE_PERIOD = 60
+
+#: attempts to open an RDB storage while other workers may be creating the schema concurrently
+_SCHEMA_ATTEMPTS = 6
 
 _RDB_SCHEMES = ('sqlite', 'postgresql', 'postgres', 'mysql', 'mariadb', 'oracle', 'mssql')
 
@@ -230,10 +234,21 @@ def open_storage(spec: StorageSpec, heartbeat_interval: Optional[int] = DEFAULT_
     engine_kwargs: dict = {'pool_pre_ping': True}  # survive database restarts / idle connections dropped
     if spec.location.startswith('sqlite'):
         engine_kwargs = {'connect_args': {'timeout': 60}}  # wait for the writer lock instead of failing at once
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', optuna.exceptions.ExperimentalWarning)
-        return optuna.storages.RDBStorage(spec.location, engine_kwargs=engine_kwargs,
-                                          heartbeat_interval=heartbeat_interval, grace_period=grace_period)
+    import sqlalchemy.exc
+    for attempt in range(_SCHEMA_ATTEMPTS):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore', optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(spec.location, engine_kwargs=engine_kwargs,
+                                                  heartbeat_interval=heartbeat_interval, grace_period=grace_period)
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError) as err:
+            # Workers starting together on an empty database all try to create Optuna's tables; the losers fail
+            # with "duplicate key ... pg_type" / "relation already exists". Once the winner committed, a retry
+            # finds the schema and skips creation.
+            if attempt == _SCHEMA_ATTEMPTS - 1:
+                raise RuntimeError(f'could not initialise the Optuna schema in {spec.display}: {err}') from err
+            time.sleep(0.2 * (attempt + 1) + random.random() * 0.3)
+    raise AssertionError('unreachable')
 
 
 def fail_stale_trials(study) -> List[int]:

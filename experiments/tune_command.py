@@ -112,7 +112,8 @@ def load_tune_config(args: argparse.Namespace) -> Dict[str, Any]:
         if not args.model and args.config is None:
             raise ValueError('--model is required for node classification (or give --config)')
         from experiments.config import load_config
-        config = load_config(args.dataset, args.model, path=args.config, overrides=tuple(args.overrides))
+        config = load_config(args.dataset, args.model, path=None if args.config is None else str(args.config),
+                             overrides=tuple(args.overrides), transform=args.transform)
     else:
         if args.config is None:
             raise ValueError('--config PATH (a YAML with `params` and `search`) is required for '

@@ -61,6 +61,9 @@ __all__ = ['TuneSpec', 'TrialObjective', 'COUNTED_STATES', 'build_objective', 'c
 
 #: trial states that count toward the requested number of trials
 COUNTED_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
+#: objective exceptions recorded as a FAIL trial without stopping the worker (a diverging configuration: the runner
+#: raises FloatingPointError on a non-finite loss); any other exception stops the worker
+CAUGHT = (FloatingPointError,)
 #: a worker gives up after this many consecutive failed trials of its own (e.g. a diverging objective -> NaN)
 MAX_CONSECUTIVE_FAILURES = 5
 #: study user attributes that define the objective; a resumed study must match them
@@ -313,14 +316,16 @@ def count_trials(study: optuna.Study) -> int:
 
 
 def _set_threads(threads: int) -> None:
-    os.environ['OMP_NUM_THREADS'] = str(threads)
-    os.environ['MKL_NUM_THREADS'] = str(threads)
-    import torch
-    torch.set_num_threads(threads)
-    try:
-        torch.set_num_interop_threads(threads)
-    except RuntimeError:  # only settable once, before any inter-op work
-        pass
+    """Pin this process to ``threads`` intra-op threads (torch and OpenMP/MKL).
+
+    The environment variables cover a torch imported later (OpenMP reads them when it starts); torch itself is not
+    imported here, so a stand-in objective does not pay for it.
+    """
+    for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+        os.environ[var] = str(threads)
+    torch = sys.modules.get('torch')
+    if torch is not None and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
 
 
 def run_worker(spec: TuneSpec, worker_index: int = 0, progress: bool = False,
@@ -328,8 +333,9 @@ def run_worker(spec: TuneSpec, worker_index: int = 0, progress: bool = False,
     """Run trials of ``spec``'s study until it holds ``spec.n_trials`` counted trials or the timeout passes.
 
     This is what each worker process (local or on another host) runs. Exceptions raised by the objective stop
-    the worker after the trial is recorded as ``FAIL`` (a bug should not burn the whole budget); trials whose
-    value is NaN are recorded as ``FAIL`` and the worker stops after :data:`MAX_CONSECUTIVE_FAILURES` in a row.
+    the worker after the trial is recorded as ``FAIL`` (a bug should not burn the whole budget), except
+    :data:`CAUGHT` ones (divergence); those and NaN values are recorded as ``FAIL`` and the worker stops after
+    :data:`MAX_CONSECUTIVE_FAILURES` failed trials in a row.
 
     Args:
         spec (TuneSpec): the search.
@@ -344,6 +350,7 @@ def run_worker(spec: TuneSpec, worker_index: int = 0, progress: bool = False,
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = create_or_load_study(spec, worker_index)
     objective = TrialObjective(spec, backend)
+    _set_threads(spec.threads)  # again: building the objective may have imported torch
     deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
     bar = None
     if progress:
@@ -356,7 +363,7 @@ def run_worker(spec: TuneSpec, worker_index: int = 0, progress: bool = False,
             if count_trials(study) >= spec.n_trials:
                 break
             finished: List[optuna.trial.FrozenTrial] = []
-            study.optimize(objective, n_trials=1, catch=(), gc_after_trial=False,
+            study.optimize(objective, n_trials=1, catch=CAUGHT, gc_after_trial=False,
                            callbacks=[lambda _study, frozen: finished.append(frozen)])
             ran += 1
             last = finished[-1]
@@ -532,11 +539,14 @@ def write_plots(study: optuna.Study, out_dir: Path) -> Dict[str, Path]:
 def best_config(study: optuna.Study, config: Mapping[str, Any]) -> Dict[str, Any]:
     """``config`` with ``params`` set to the best trial's values (the ``search`` section is kept)."""
     best = study.best_trial
-    out = copy.deepcopy(dict(config))
+    out = {k: copy.deepcopy(v) for k, v in config.items() if k != 'path'}  # `path`: where load_config found it
     unknown = set(best.params) - set(out.get('params', {}))
     if unknown:
         raise KeyError(f'best trial #{best.number} has parameters {sorted(unknown)} that are not in the config params')
-    out['params'] = {**out['params'], **best.params}
+    # stepped floats come back as low + k * step (0.6000000000000001): print them at 12 significant digits
+    tuned = {k: float(f'{v:.12g}') if getattr(best.distributions[k], 'step', None) and isinstance(v, float) else v
+             for k, v in best.params.items()}
+    out['params'] = {**out['params'], **tuned}
     ua = best.user_attrs
     note = (f'tuned by graphite tune: study {study.study_name}, best of {len(study.trials)} trials (#{best.number}, '
             f'validation {ua.get("metric", "metric")} {best.value:.4f}, seed {ua.get("seed")}')

@@ -1,0 +1,403 @@
+"""Tests of ``graphite tune`` (experiments.tuning, experiments.search_space, experiments.storage).
+
+Most tests use a stand-in objective with a closed-form validation score (:func:`standin_objective`), so the
+oracle for every trial value is that formula evaluated on the trial's params, independently of the tuner.
+The dead-worker test runs a real ``graphite tune`` subprocess, kills it with SIGKILL in the middle of a trial,
+and checks the heartbeat marks that trial FAIL while the finished trials survive. One data-marked test runs the
+real runner end to end on Cornell.
+"""
+from __future__ import annotations
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+import yaml
+from optuna.trial import TrialState
+
+from experiments import tuning
+from experiments.search_space import SearchSpace
+from experiments.storage import HeartbeatJournalStorage, fail_stale_trials, open_storage, resolve_storage
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+
+CONFIG = {
+    'dataset': 'toy', 'model': 'standin', 'transform': None,
+    'params': {'x': 0.0, 'n': 1, 'c': 'a', 'fixed': 7},
+    'search': {
+        'x': {'type': 'float', 'low': -4.0, 'high': 4.0},
+        'n': {'type': 'int', 'low': 0, 'high': 8},
+        'c': {'type': 'categorical', 'choices': ['a', 'b']},
+    },
+}
+STEPS = 10
+
+
+def standin_value(params) -> float:
+    """Closed-form validation score of the stand-in objective (the test oracle)."""
+    return -(params['x'] - 1.0) ** 2 - 0.1 * abs(params['n'] - 3) + (0.5 if params['c'] == 'b' else 0.0)
+
+
+def standin_objective(params, seed, on_eval):
+    """Stand-in for ``experiments.runner.run``: STEPS evaluations converging to :func:`standin_value`.
+
+    ``fixed`` must arrive untouched (the tuner merges sampled values into the config params). Trials with
+    ``seed >= STANDIN_SLOW_FROM`` (environment variable) sleep ``STANDIN_SLEEP`` seconds per step: the dead-worker
+    test uses this to be sure a trial is running when the worker is killed.
+    """
+    assert params['fixed'] == 7
+    slow = seed >= int(os.environ.get('STANDIN_SLOW_FROM', '1000000'))
+    value = standin_value(params)
+    for step in range(STEPS):
+        on_eval(step, value - 1.0 / (step + 1))
+        if slow:
+            time.sleep(float(os.environ.get('STANDIN_SLEEP', '0')))
+    return {'val_mean': value, 'mean': value - 10.0, 'std': 0.5, 'metric': 'score', 'seconds': 0.25}
+
+
+@pytest.fixture
+def studies(tmp_path, monkeypatch):
+    monkeypatch.setenv('GRAPHITE_STUDIES', str(tmp_path / 'studies'))
+    return tmp_path / 'studies'
+
+
+def make_spec(name='toy', n_trials=8, storage=None, **kw):
+    kw.setdefault('objective', 'test_tune:standin_objective')
+    return tuning.TuneSpec(config=CONFIG, study_name=name, storage=resolve_storage(storage, name), n_trials=n_trials,
+                           **kw)
+
+
+def load(name, storage=None):
+    return optuna.load_study(study_name=name, storage=open_storage(resolve_storage(storage, name)))
+
+
+# ---------------------------------------------------------------------------------------------------------- search
+def test_search_space_matches_optuna_distributions():
+    space = SearchSpace({
+        'lr': {'type': 'float', 'low': 1e-4, 'high': 1e-1, 'log': True},
+        'dropout': {'type': 'float', 'low': 0.0, 'high': 0.8, 'step': 0.1},
+        'layers': {'type': 'int', 'low': 1, 'high': 9, 'step': 2},
+        'hidden': {'type': 'int', 'low': 16, 'high': 512, 'log': True},
+        'act': {'type': 'categorical', 'choices': ['relu', 'gelu', None]},
+    }, params={'lr': 0.01, 'dropout': 0.5, 'layers': 2, 'hidden': 64, 'act': 'relu'})
+    d = optuna.distributions
+    assert space.distributions == {
+        'lr': d.FloatDistribution(1e-4, 1e-1, log=True),
+        'dropout': d.FloatDistribution(0.0, 0.8, step=0.1),
+        'layers': d.IntDistribution(1, 9, step=2),
+        'hidden': d.IntDistribution(16, 512, log=True),
+        'act': d.CategoricalDistribution(['relu', 'gelu', None]),
+    }
+    # sampled values lie in the declared sets
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(30):
+        values = space.suggest(study.ask())
+        assert 1e-4 <= values['lr'] <= 1e-1
+        assert values['layers'] in (1, 3, 5, 7, 9)
+        assert 16 <= values['hidden'] <= 512
+        assert abs(values['dropout'] * 10 - round(values['dropout'] * 10)) < 1e-9
+        assert values['act'] in ('relu', 'gelu', None)
+
+
+@pytest.mark.parametrize('entry, error, message', [
+    ({'type': 'uniform', 'low': 0, 'high': 1}, ValueError, "unknown type 'uniform'"),
+    ({'type': 'float', 'low': 1.0, 'high': 0.5}, ValueError, 'low (1.0) > high (0.5)'),
+    ({'type': 'float', 'low': 0.0, 'high': 1.0, 'log': True}, ValueError, 'log scale needs low > 0'),
+    ({'type': 'int', 'low': -1, 'high': 4, 'log': True}, ValueError, 'log scale needs low > 0'),
+    ({'type': 'float', 'low': 0.1, 'high': 1.0, 'log': True, 'step': 0.1}, ValueError, 'cannot be combined'),
+    ({'type': 'float', 'low': 0.0, 'high': 1.0, 'step': 0}, ValueError, '`step` must be a positive number'),
+    ({'type': 'float', 'high': 1.0}, ValueError, 'needs `low`'),
+    ({'type': 'float', 'low': 'a', 'high': 1.0}, TypeError, '`low` must be a finite number'),
+    ({'type': 'int', 'low': 0.5, 'high': 4}, TypeError, 'integer `low`'),
+    ({'type': 'float', 'low': 0, 'high': 1, 'log': 'yes'}, TypeError, '`log` must be true or false'),
+    ({'type': 'float', 'low': 0, 'high': 1, 'choices': [1]}, ValueError, 'unknown key(s) choices'),
+    ({'type': 'categorical', 'choices': []}, ValueError, 'non-empty list `choices`'),
+    ({'type': 'categorical', 'choices': ['a', 'a']}, ValueError, 'duplicate'),
+    ({'type': 'categorical', 'choices': [[1, 2]]}, TypeError, 'choices must be null'),
+    ('0.1', TypeError, 'expected a mapping'),
+])
+def test_search_space_rejects_bad_entries(entry, error, message):
+    with pytest.raises(error) as info:
+        SearchSpace({'p': entry}, source='cfg.yaml')
+    assert message in str(info.value) and "'p'" in str(info.value) and 'cfg.yaml' in str(info.value)
+
+
+def test_search_space_names_must_be_params():
+    with pytest.raises(KeyError, match="'typo' is searched but is not one of the config params"):
+        SearchSpace({'typo': {'type': 'float', 'low': 0, 'high': 1}}, params={'lr': 0.1})
+    with pytest.raises(ValueError, match='empty'):
+        SearchSpace({})
+
+
+# --------------------------------------------------------------------------------------------------------- storage
+def test_resolve_storage(studies, tmp_path):
+    spec = resolve_storage(None, 'actor-gcn')
+    assert spec.kind == 'journal' and Path(spec.location) == studies / 'actor-gcn' / 'journal.log'
+    assert spec.artifacts == studies / 'actor-gcn'
+    spec = resolve_storage(f'journal:{tmp_path}/x.log', 's')
+    assert spec.kind == 'journal' and spec.location == str(tmp_path / 'x.log')
+    spec = resolve_storage('postgresql://u:secret@db.example:5432/g', 's')
+    assert spec.kind == 'rdb' and spec.location.startswith('postgresql+psycopg') and 'secret' in spec.location
+    assert 'secret' not in spec.display and 'secret' not in spec.dashboard_command()
+    assert resolve_storage('sqlite:///t.db', 's').location == 'sqlite:///t.db'
+    with pytest.raises(ValueError, match="unsupported --storage scheme 'redis'"):
+        resolve_storage('redis://localhost', 's')
+    with pytest.raises(ValueError, match='is a directory'):
+        resolve_storage(str(tmp_path), 's')
+    with pytest.raises(ValueError, match='invalid study name'):
+        resolve_storage(None, 'a/b')
+
+
+def test_journal_heartbeat_marks_only_silent_running_trials(tmp_path):
+    """Heartbeat protocol on the journal storage, driven by hand with a controllable clock (oracle: timestamps)."""
+    from optuna.storages.journal import JournalFileBackend
+    storage = HeartbeatJournalStorage(JournalFileBackend(str(tmp_path / 'j.log')), heartbeat_interval=1,
+                                      grace_period=5)
+    study = optuna.create_study(storage=storage, study_name='hb')
+    with pytest.warns(UserWarning):  # Optuna warns that heartbeats are meant for optimize(); fine for a unit test
+        alive, dead, silent, done = (study.ask() for _ in range(4))
+    study.tell(done, 1.0)
+    for t in (alive, dead, done):
+        storage.record_heartbeat(t._trial_id)  # `done` is finished: recording must be a no-op, not an error
+    trials = {t.number: t for t in study.get_trials()}
+    assert storage.HEARTBEAT_KEY not in trials[done.number].system_attrs
+    # age `dead`'s heartbeat by 6 s (> grace 5): rewrite it in the journal as another worker would have
+    storage.set_trial_system_attr(dead._trial_id, storage.HEARTBEAT_KEY, time.time() - 6)
+    assert fail_stale_trials(study) == [dead.number]
+    states = {t.number: t.state for t in study.get_trials()}
+    assert states == {alive.number: TrialState.RUNNING, dead.number: TrialState.FAIL,
+                      silent.number: TrialState.RUNNING, done.number: TrialState.COMPLETE}
+    # a new process sees the same thing by replaying the journal
+    other = optuna.load_study(study_name='hb', storage=open_storage(resolve_storage(str(tmp_path / 'j.log'), 'hb')))
+    assert [t.state for t in other.get_trials()] == [states[i] for i in range(4)]
+    with pytest.raises(ValueError, match='heartbeat_interval must be a positive integer'):
+        HeartbeatJournalStorage(JournalFileBackend(str(tmp_path / 'k.log')), heartbeat_interval=0)
+
+
+# ------------------------------------------------------------------------------------------------------- the search
+def test_tune_records_validation_objective_and_attrs(studies):
+    spec = make_spec(n_trials=12, seed=5, pruning=False)
+    study = tuning.tune(spec, workers=1, progress=False)
+    trials = study.get_trials()
+    assert len(trials) == 12 and all(t.state == TrialState.COMPLETE for t in trials)
+    for t in trials:
+        # the value optimised is the validation score of the sampled params, never the test score
+        assert t.value == pytest.approx(standin_value(t.params))
+        assert t.user_attrs['test_mean'] == pytest.approx(t.value - 10.0)
+        assert t.user_attrs['seed'] == 5 + t.number
+        assert t.user_attrs['seconds'] == 0.25 and t.user_attrs['metric'] == 'score'
+        assert set(t.params) == {'x', 'n', 'c'}
+        assert sorted(t.intermediate_values) == list(range(STEPS))
+    assert study.best_value == max(t.value for t in trials)
+    summary = tuning.summarize(study)
+    best = study.best_trial
+    assert f'best trial #{best.number}: validation score {best.value:.4f}' in summary
+    assert f'test score {best.value - 10:.4f}' in summary
+
+
+def test_same_seed_same_trials_and_resume_counts_toward_total(studies):
+    first = [t.params for t in tuning.tune(make_spec('a', n_trials=6, seed=1), progress=False).trials]
+    assert first == [t.params for t in tuning.tune(make_spec('b', n_trials=6, seed=1), progress=False).trials]
+    assert len({tuple(sorted(p.items())) for p in first}) == 6
+    # resume: same command with a larger total runs only the missing trials and proposes new points
+    tuning.tune(make_spec('a', n_trials=9, seed=1), progress=False)
+    c = load('a')
+    assert len(c.trials) == 9 and [t.params for t in c.trials[:6]] == first
+    assert all(t.params not in first for t in c.trials[6:])
+    tuning.tune(make_spec('a', n_trials=9, seed=1), progress=False)  # already complete: runs nothing
+    assert len(load('a').trials) == 9
+
+
+def test_resume_refuses_a_different_objective(studies):
+    tuning.tune(make_spec('s', n_trials=2), progress=False)
+    with pytest.raises(ValueError, match="created for a different objective.*'splits'"):
+        tuning.tune(make_spec('s', n_trials=4, splits=[0, 1]), progress=False)
+    other = dict(CONFIG, params=dict(CONFIG['params'], fixed=8))
+    spec = tuning.TuneSpec(config=other, study_name='s', storage=resolve_storage(None, 's'), n_trials=4,
+                           objective='test_tune:standin_objective')
+    with pytest.raises(ValueError, match='base_params'):
+        tuning.tune(spec, progress=False)
+
+
+def test_median_pruning_decisions(studies):
+    """Every pruning decision checked against the median rule computed here with numpy."""
+    spec = make_spec('p', n_trials=20, seed=0, n_startup_trials=5)
+    study = tuning.tune(spec, progress=False)
+    trials = study.get_trials()
+    pruned = [t for t in trials if t.state == TrialState.PRUNED]
+    assert pruned, 'the stand-in has clearly bad regions: some trials must be pruned'
+    for t in trials:
+        earlier = [u for u in trials if u.number < t.number and u.state == TrialState.COMPLETE]
+        last = max(t.intermediate_values)
+        for step in sorted(t.intermediate_values):
+            best_so_far = max(v for s, v in t.intermediate_values.items() if s <= step)
+            if len(earlier) < 5:
+                should = False
+            else:
+                median = np.nanmedian([u.intermediate_values[step] for u in earlier])
+                should = best_so_far < median
+            if step < last:
+                assert not should, f'trial {t.number} should have been pruned at step {step}'
+            elif t.state == TrialState.PRUNED:
+                assert should, f'trial {t.number} was pruned at step {step} against the median rule'
+            else:
+                assert not should and t.state == TrialState.COMPLETE
+    # --no-pruning: nothing pruned
+    study = tuning.tune(make_spec('q', n_trials=10, seed=0, pruning=False), progress=False)
+    assert all(t.state == TrialState.COMPLETE for t in study.trials)
+
+
+def test_two_worker_processes_share_one_journal(studies):
+    spec = make_spec('w', n_trials=16, pruning=False)
+    study = tuning.tune(spec, workers=2, progress=False)
+    trials = load('w').get_trials()
+    assert len(trials) >= 16 and len(trials) <= 17  # the count check between trials may race by one
+    assert all(t.state == TrialState.COMPLETE for t in trials)
+    assert sorted(t.number for t in trials) == list(range(len(trials)))
+    workers = {t.user_attrs['worker'] for t in trials}
+    assert len(workers) == 2 and str(os.getpid()) not in {w.split(':')[1] for w in workers}
+    assert study.best_value == pytest.approx(max(standin_value(t.params) for t in trials))
+
+
+def _kill_worker_midtrial(storage_arg, name, env_extra, tmp_path):
+    """Start `graphite tune` in a subprocess, SIGKILL it while trial #3 runs; return the study."""
+    cfg = tmp_path / 'cfg.yaml'
+    cfg.write_text(yaml.safe_dump(CONFIG))
+    env = dict(os.environ, PYTHONPATH=f'{TESTS}{os.pathsep}{ROOT}', STANDIN_SLOW_FROM='3', STANDIN_SLEEP='5',
+               OMP_NUM_THREADS='1', **env_extra)
+    cmd = [sys.executable, '-m', 'experiments.cli', 'tune', '--dataset', 'toy', '--objective',
+           'test_tune:standin_objective', '--config', str(cfg), '--trials', '6', '--study', name, '--no-pruning',
+           '--heartbeat-interval', '1', '--grace-period', '2', '--quiet', '--no-plots']
+    if storage_arg:
+        cmd += ['--storage', storage_arg]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    storage = open_storage(resolve_storage(storage_arg, name), heartbeat_interval=1, grace_period=2)
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.monotonic() < deadline, 'trial #3 never started'
+            try:
+                trials = optuna.load_study(study_name=name, storage=storage).get_trials()
+            except KeyError:
+                trials = []
+            if len(trials) == 4 and trials[3].state == TrialState.RUNNING and trials[3].params:
+                break
+            time.sleep(0.2)
+        time.sleep(1.5)  # at least one heartbeat written by the worker's heartbeat thread
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+    return optuna.load_study(study_name=name, storage=storage), cmd, env
+
+
+def check_killed_worker_recovery(storage_arg, name, tmp_path, env_extra=None, explicit_fail=True):
+    """SIGKILL a worker mid-trial; its trial ends FAIL (explicit fail_stale_trials, or the next run of the
+    command); finished trials keep their values; re-running the command completes the requested total."""
+    study, cmd, env = _kill_worker_midtrial(storage_arg, name, env_extra or {}, tmp_path)
+    before = study.get_trials()
+    assert [t.state for t in before] == [TrialState.COMPLETE] * 3 + [TrialState.RUNNING]
+    values = [t.value for t in before[:3]]
+    assert values == [pytest.approx(standin_value(t.params)) for t in before[:3]]
+    time.sleep(2.5)  # > grace period since the last heartbeat
+    if explicit_fail:
+        assert fail_stale_trials(study) == [3]
+        assert [t.state for t in study.get_trials()] == [TrialState.COMPLETE] * 3 + [TrialState.FAIL]
+    # a new worker resumes: the failed trial does not count toward the total of 6
+    out = subprocess.run(cmd, env=dict(env, STANDIN_SLOW_FROM='1000000'), capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    if not explicit_fail:
+        assert 'marked 1 stale trial(s) FAIL' in out.stderr and '#3' in out.stderr
+    final = study.get_trials()
+    assert final[3].state == TrialState.FAIL and len(final) == 7
+    assert [t.state for t in final].count(TrialState.COMPLETE) == 6
+    assert [t.value for t in final[:3]] == values
+    assert f'best trial #{study.best_trial.number}' in out.stdout
+
+
+def test_killed_worker_trial_fails_by_heartbeat_and_resume_completes(studies, tmp_path):
+    """Journal storage: the next `graphite tune` run itself fails the stale trial (no explicit call)."""
+    check_killed_worker_recovery(None, 'killed', tmp_path, {'GRAPHITE_STUDIES': str(studies)}, explicit_fail=False)
+
+
+# --------------------------------------------------------------------------------------------------------- results
+def test_export_plots_and_cli(studies, tmp_path, capsys):
+    from experiments.cli import main
+    cfg = tmp_path / 'cfg.yaml'
+    cfg.write_text(yaml.safe_dump(CONFIG))
+    best = tmp_path / 'out' / 'best.yaml'
+    sys.path.insert(0, str(TESTS))
+    try:
+        code = main(['tune', '--dataset', 'toy', '--objective', 'test_tune:standin_objective', '--config', str(cfg),
+                     '--trials', '10', '--export', str(best), '--quiet', '--seed', '3'])
+    finally:
+        sys.path.remove(str(TESTS))
+    assert code == 0
+    out = capsys.readouterr().out
+    study = load('toy-standin')
+    assert len(study.trials) == 10 and 'best trial #' in out
+    exported = yaml.safe_load(best.read_text())
+    assert exported['params'] == {**CONFIG['params'], **study.best_params}
+    assert exported['search'] == CONFIG['search'] and exported['dataset'] == 'toy'
+    assert f'#{study.best_trial.number}' in exported['description']
+    assert not list(best.parent.glob('.*'))  # atomic write left no temp file
+    for name in ('optimization_history', 'param_importances'):
+        png = studies / 'toy-standin' / f'{name}.png'
+        assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and png.stat().st_size > 5000
+        assert (studies / 'toy-standin' / f'{name}.html').stat().st_size > 1000
+    assert "optuna-dashboard '" in out
+
+
+def test_cli_errors(studies, tmp_path):
+    from experiments.cli import main
+    cfg = tmp_path / 'cfg.yaml'
+    cfg.write_text(yaml.safe_dump(dict(CONFIG, search={'x': {'type': 'float', 'low': 0.0, 'high': 1.0,
+                                                              'log': True}})))
+    with pytest.raises(ValueError, match="parameter 'x': log scale needs low > 0"):
+        main(['tune', '--dataset', 'toy', '--objective', 'test_tune:standin_objective', '--config', str(cfg)])
+    with pytest.raises(ValueError, match='needs --encoder and --decoder'):
+        tuning.TuneSpec(config=CONFIG, study_name='x', storage=resolve_storage(None, 'x'), n_trials=1,
+                        task='linkpred')
+    with pytest.raises(ValueError, match='n_trials must be a positive integer'):
+        make_spec(n_trials=0)
+    with pytest.raises(KeyError, match='no `search:` section'):
+        tuning.TuneSpec(config=dict(CONFIG, search={}), study_name='x', storage=resolve_storage(None, 'x'),
+                        n_trials=1)
+
+
+# ------------------------------------------------------------------------------------------------------- real data
+@pytest.mark.data
+def test_end_to_end_real_runner_on_cornell(studies, tmp_path, monkeypatch):
+    if not os.environ.get('GRAPHITE_DATA'):
+        pytest.skip('GRAPHITE_DATA is not set (raw benchmark files needed for Cornell)')
+    monkeypatch.setenv('GRAPHITE_ROOT', str(tmp_path / 'datasets'))
+    from experiments.cli import main
+    from experiments.config import load_config
+    from experiments.runner import run
+    best = tmp_path / 'best.yaml'
+    code = main(['tune', '--dataset', 'cornell', '--model', 'mlp', '--trials', '3', '--splits', '0', '--set',
+                 'epochs=20', '--set', 'patience=0', '--export', str(best), '--quiet', '--no-plots'])
+    assert code == 0
+    study = load('cornell-mlp')
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 3
+    cfg = load_config('cornell', 'mlp', path=str(best))  # the exported file is a valid run config as is
+    assert cfg['params']['epochs'] == 20 and {k: cfg['params'][k] for k in study.best_params} == study.best_params
+    # re-running the best config with the best trial's seed reproduces its validation score exactly
+    b = study.best_trial
+    result = run('cornell', 'mlp', cfg['transform'], cfg['params'], [0], seed=b.user_attrs['seed'], progress=False)
+    assert result['val_mean'] == pytest.approx(b.value, abs=1e-12)
+    assert result['mean'] == pytest.approx(b.user_attrs['test_mean'], abs=1e-12)
+    assert 0.0 <= b.value <= 1.0 and math.isfinite(b.user_attrs['test_mean'])
