@@ -62,6 +62,10 @@ class Graphite(BaseTransform):
       ``edge_weight`` with ``1``, boolean with ``False``, integer with ``-1``, others need a value in ``fill``;
     * graph-level attributes are copied unchanged. The input object is never modified.
 
+    Mini-batching several transformed graphs: like every ``*_index`` attribute, PyG's collation offsets
+    ``feature_index`` by the number of nodes of the preceding graphs; ``Batch.get_example`` and
+    :class:`~torch_geometric.data.InMemoryDataset` (``pre_transform=Graphite()``) recover it exactly.
+
     With ``to_hetero=True`` a :class:`~torch_geometric.data.HeteroData` is returned instead, with node types
     ``'node'`` (original nodes and their attributes, not extended) and ``'feature'`` (``x``, ``feature_index``), and
     edge types ``('node', 'to', 'node')`` (original edges and edge attributes), ``('node', 'has', 'feature')`` and

@@ -86,7 +86,12 @@ def check_node_tensor(t, num_nodes: int, name: str, dims: Optional[Tuple[int, ..
 
 def check_finite(t: Tensor, name: str) -> Tensor:
     """Raise :class:`ValueError` if the floating-point tensor ``t`` (dense or sparse) holds NaN or +-inf."""
-    vals = t.values() if t.layout == torch.sparse_coo else (t.values() if t.layout == torch.sparse_csr else t)
+    if t.layout == torch.sparse_coo:
+        vals = t._values()  # also valid for an uncoalesced tensor
+    elif t.layout == torch.sparse_csr:
+        vals = t.values()
+    else:
+        vals = t
     if vals.is_floating_point() or vals.is_complex():
         bad = ~torch.isfinite(vals)
         if bool(bad.any()):

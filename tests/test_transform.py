@@ -186,7 +186,15 @@ def test_sparse_input_equals_dense(make_graph):
             assert out.x.layout == (torch.sparse_coo if layout == 'coo' else torch.sparse_csr)
             assert torch.allclose(out.x.to_dense(), exp.x)
             assert torch.equal(out.edge_index, exp.edge_index) and torch.equal(out.feature_index, exp.feature_index)
-    assert torch.equal(Graphite()(data).edge_index, ref.edge_index)
+    # an uncoalesced COO input whose duplicate entries sum to 1 is the same binary matrix
+    idx = data.x.nonzero().t()
+    dup = torch.sparse_coo_tensor(torch.cat([idx, idx], 1), torch.full((2 * idx.size(1),), 0.5), data.x.shape,
+                                  check_invariants=False)
+    assert not dup.is_coalesced()
+    sp = data.clone()
+    sp.x = dup
+    out = Graphite()(sp)
+    assert torch.equal(out.edge_index, ref.edge_index) and torch.allclose(out.x.to_dense(), ref.x)
 
 
 def test_integer_features_become_float(make_graph):
@@ -273,6 +281,14 @@ def test_compose_transform_and_pre_transform(make_graph, tmp_path):
     pre = _Toy(str(tmp_path / 'pre'), [g], pre_transform=composed)[0]
     assert torch.equal(pre.edge_index, expect.edge_index) and pre.num_graph_nodes == g.num_nodes
     assert torch.equal(pre.node_type, expect.node_type)
+    # several graphs: collate/separate round-trips feature_index and the other attributes exactly
+    g2 = make_graph(num_nodes=17, seed=21)
+    many = _Toy(str(tmp_path / 'many'), [g, g2], pre_transform=Graphite())
+    for stored, orig in zip(many, (g, g2)):
+        exp = Graphite()(orig)
+        for key in ('x', 'edge_index', 'y', 'train_mask', 'node_type', 'edge_type', 'feature_index'):
+            assert torch.equal(stored[key], exp[key]), key
+        assert stored.num_graph_nodes == orig.num_nodes and stored.num_nodes == exp.num_nodes
     on_access = _Toy(str(tmp_path / 'tr'), [g], transform=Graphite())
     a, b = on_access[0], on_access[0]
     assert torch.equal(a.edge_index, b.edge_index) and a.num_nodes == expect.num_nodes  # input never mutated
