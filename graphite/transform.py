@@ -256,6 +256,9 @@ class Graphite(BaseTransform):
             raise ValueError(f'the graph has no nodes (num_nodes={n})')
         check_features(x, n, 'data.x')
         edge_index = data.edge_index
+        if edge_index is None and ('adj_t' in data or 'adj' in data):
+            raise ValueError('the graph stores its edges as adj_t/adj (e.g. after T.ToSparseTensor); apply Graphite '
+                             'before ToSparseTensor so that edge_index is present')
         if edge_index is None:
             edge_index = torch.empty(2, 0, dtype=torch.long, device=x.device)
         check_edge_index(edge_index, n, 'data.edge_index')

@@ -355,6 +355,8 @@ def test_bad_input_raises_other(make_graph):
         Graphite()(HeteroData())
     with pytest.raises(TypeError, match='Data'):
         Graphite()(data.x)
+    with pytest.raises(ValueError, match='ToSparseTensor'):
+        Graphite()(T.ToSparseTensor()(data.clone()))
     sp = data.clone()
     sp.x = (data.x - 0.5).to_sparse_coo()
     with pytest.raises(ValueError, match='implicit zero'):
