@@ -246,6 +246,10 @@ class Graphite(BaseTransform):
                             'to_homogeneous() first')
         if not isinstance(data, Data):
             raise TypeError(f'Graphite expects a torch_geometric.data.Data, got {type(data).__name__}')
+        batch = data.batch if 'batch' in data else None
+        if isinstance(batch, Tensor) and batch.numel() and int(batch.max()) > 0:
+            raise ValueError('the input is a mini-batch of several graphs: feature nodes would be shared across '
+                             'graphs; apply Graphite to each graph (as a dataset transform/pre_transform) instead')
         if 'node_type' in data or 'num_graph_nodes' in data:
             raise ValueError('the graph already has node_type/num_graph_nodes: was Graphite applied twice?')
         x = data.x

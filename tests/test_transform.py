@@ -355,6 +355,9 @@ def test_bad_input_raises_other(make_graph):
         Graphite()(HeteroData())
     with pytest.raises(TypeError, match='Data'):
         Graphite()(data.x)
+    from torch_geometric.data import Batch
+    with pytest.raises(ValueError, match='mini-batch of several graphs'):
+        Graphite()(Batch.from_data_list([data, data]))
     with pytest.raises(ValueError, match='ToSparseTensor'):
         Graphite()(T.ToSparseTensor()(data.clone()))
     sp = data.clone()
