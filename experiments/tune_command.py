@@ -13,8 +13,8 @@ Examples::
     graphite tune --dataset actor --model graphite --trials 500 --workers 2 \\
         --storage postgresql://user:password@db-host:5432/graphite --study actor-graphite
 
-    # link prediction (experiments.linkpred_command.run_linkpred)
-    graphite tune --task linkpred --dataset cora --encoder sage --decoder mlp --config lp.yaml --trials 50
+    # link prediction (experiments.linkpred_command.run_linkpred, configs/linkpred/<dataset>.yaml)
+    graphite tune --task linkpred --dataset cora --encoder sage --decoder mlp --runs 1 --trials 50
 
 The objective is the validation metric (``val_mean``), never the test metric; see :mod:`experiments.tuning`
 (search flow, pruning, seeds) and :mod:`experiments.storage` (storages, heartbeats).
@@ -40,7 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--encoder', help='link-prediction encoder (--task linkpred)')
     g.add_argument('--decoder', help='link-prediction decoder (--task linkpred)')
     g.add_argument('--config', type=Path, default=None,
-                   help='config YAML with `params` and a `search:` section (default: the bundled config)')
+                   help='config YAML with `params` and a `search:` section (default: the bundled config: '
+                        'configs/<dataset>|default/<model>.yaml, configs/linkpred/<dataset>|default.yaml)')
     g.add_argument('--set', dest='overrides', action='append', default=[], metavar='KEY=VALUE',
                    help='override a fixed param of the config (repeatable)')
     g.add_argument('--splits', type=int, nargs='+', default=None, metavar='I',
@@ -114,10 +115,18 @@ def load_tune_config(args: argparse.Namespace) -> Dict[str, Any]:
         from experiments.config import load_config
         config = load_config(args.dataset, args.model, path=None if args.config is None else str(args.config),
                              overrides=tuple(args.overrides), transform=args.transform)
+    elif args.task == 'linkpred' and args.objective is None:
+        from experiments.linkpred_command import load_linkpred_config
+        from linkpred.training import DEFAULT_PARAMS
+        config = load_linkpred_config(args.dataset, None if args.config is None else str(args.config),
+                                      args.overrides)
+        # searched names missing from the config's params start from the trainer's defaults (explicit in exports)
+        missing = {k: DEFAULT_PARAMS[k] for k in (config.get('search') or {})
+                   if k not in config['params'] and k in DEFAULT_PARAMS}
+        config = {**config, 'params': {**missing, **config['params']}}
     else:
         if args.config is None:
-            raise ValueError('--config PATH (a YAML with `params` and `search`) is required for '
-                             + ('--objective' if args.objective else '--task linkpred'))
+            raise ValueError('--config PATH (a YAML with `params` and `search`) is required with --objective')
         config = _apply_overrides(_read_yaml(args.config), args.overrides)
     config = dict(config)
     if args.transform is not None:
@@ -162,6 +171,8 @@ def main(args: argparse.Namespace) -> int:
         for path in tuning.write_plots(study, storage.artifacts).values():
             print(f'wrote {path}')
     if args.export is not None:
-        print(f'wrote {tuning.export_best(study, config, args.export)}  (graphite run --config {args.export})')
+        how = (f'graphite linkpred --dataset {args.dataset} --encoder {args.encoder} --decoder {args.decoder} '
+               f'--config {args.export}' if args.task == 'linkpred' else f'graphite run --config {args.export}')
+        print(f'wrote {tuning.export_best(study, config, args.export)}  ({how})')
     print(f'dashboard: {storage.dashboard_command()}')
     return 0

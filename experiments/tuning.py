@@ -34,7 +34,6 @@ the same ``--seed`` proposes the same trials, and a resumed search does not re-p
 from __future__ import annotations
 
 import copy
-import dataclasses
 import importlib
 import math
 import multiprocessing
@@ -45,7 +44,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 import optuna
 import yaml
@@ -53,7 +52,7 @@ from optuna.trial import TrialState
 
 from experiments.search_space import SearchSpace
 from experiments.storage import (DEFAULT_GRACE_PERIOD, DEFAULT_HEARTBEAT_INTERVAL, StorageSpec, fail_stale_trials,
-                                 open_storage, resolve_storage)
+                                 open_storage)
 
 __all__ = ['TuneSpec', 'TrialObjective', 'COUNTED_STATES', 'build_objective', 'count_trials',
            'best_trial_or_none', 'create_or_load_study', 'default_study_name', 'export_best', 'run_worker', 'summarize', 'tune',
@@ -159,9 +158,9 @@ class TuneSpec:
 
 def default_study_name(task: str, dataset: str, model: Optional[str] = None, transform: Optional[str] = None,
                        encoder: Optional[str] = None, decoder: Optional[str] = None) -> str:
-    """``<dataset>-<model>[-<transform>]`` for node classification, ``linkpred-<dataset>-<encoder>-<decoder>``."""
+    """``<dataset>-<model>[-<transform>]`` (node classification) or ``linkpred-<dataset>-<encoder>-<decoder>[-...]``."""
     if task == 'linkpred':
-        return f'linkpred-{dataset}-{encoder}-{decoder}'
+        return f'linkpred-{dataset}-{encoder}-{decoder}' + (f'-{transform}' if transform else '')
     return f'{dataset}-{model}' + (f'-{transform}' if transform else '')
 
 
@@ -182,21 +181,27 @@ def build_objective(spec: TuneSpec) -> ObjectiveFn:
 
     * custom (``spec.objective = 'module:function'``): that function;
     * ``node``: :func:`experiments.runner.run` on ``spec.splits``, the dataset loaded once per worker;
-    * ``linkpred``: :func:`experiments.linkpred_command.run_linkpred` with ``spec.runs`` runs.
+    * ``linkpred``: :func:`experiments.linkpred_command.run_linkpred` with ``spec.runs`` runs, the graph loaded
+      once per worker.
     """
     if spec.objective is not None:
         return _import_callable(spec.objective)
     cfg = spec.config
+    cache: Dict[Any, Any] = {}
     if spec.task == 'linkpred':
-        from experiments.linkpred_command import run_linkpred
+        from experiments.linkpred_command import load_graph, run_linkpred
 
         def linkpred(params, seed, on_eval):
+            options = dict(params.get('dataset_options') or {})
+            key = repr(sorted(options.items()))
+            if key not in cache:  # load the graph (or generate the synthetic one) once per worker and options
+                cache.clear()
+                cache[key] = load_graph(cfg['dataset'], **options)
             return run_linkpred(cfg['dataset'], spec.encoder, spec.decoder, params, spec.runs, seed=seed,
-                                on_eval=on_eval, progress=False)
+                                on_eval=on_eval, progress=False, transform=cfg.get('transform'), data=cache[key])
         return linkpred
 
     from experiments.runner import run
-    cache: Dict[str, Any] = {}
 
     def node(params, seed, on_eval):
         if 'data' not in cache:  # load (and copy out of the read-only mirror) once per worker process
