@@ -69,12 +69,23 @@ def _import_dependency(name: str) -> Optional[str]:
     return reason
 
 
+def _triton_interpreted() -> bool:
+    """Whether triton's own ``@jit`` library functions were created in interpreter mode."""
+    import triton.language as tl
+    from triton.runtime.interpreter import InterpretedFunction
+    return isinstance(tl.zeros, InterpretedFunction)
+
+
 def _unavailable_reason(name: str, device: Optional[torch.device]) -> Optional[str]:
     reason = _import_dependency(name)
     if reason is None and name == 'triton' and device is not None and device.type != 'cuda':
         if os.environ.get('TRITON_INTERPRET', '0') not in ('1', 'true', 'True'):
             reason = (f'Triton kernels need CUDA tensors (got {device.type}); to run them on CPU tensors set '
                       'TRITON_INTERPRET=1 before triton is imported')
+        elif not _triton_interpreted():
+            reason = ('TRITON_INTERPRET=1 was set after triton was imported (torch_geometric imports it), so its '
+                      'language functions are compiled, not interpreted; set it in the environment before '
+                      'starting Python')
     return reason
 
 
