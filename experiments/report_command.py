@@ -6,6 +6,7 @@ Examples::
     graphite report --dataset actor squirrel-filtered chameleon-filtered minesweeper cora citeseer
     graphite report --dataset cora --transform-options graph_node_features=normalize min_count=2
     graphite report --dataset actor --format json --output actor_report.json
+    graphite report --dataset tolokers --transform-options buckets=4      # continuous features: discretise
 
 What is measured (see :func:`graphite.homophily.homophily_report`): the label-based measures (edge, node,
 class-insensitive, adjusted homophily, label informativeness) on the original graph and on the transformed graph
@@ -122,6 +123,9 @@ def main(args: argparse.Namespace) -> int:
         reports, transform = build_reports(args.dataset, options, args.split, not args.directed, args.root)
     except (ValueError, KeyError, TypeError) as e:
         print(f'graphite report: error: {e}', file=sys.stderr)
+        if 'binarize=<threshold>' in str(e):
+            print('hint: graphite report --dataset ... --transform-options buckets=4   (or binarize=0.5)',
+                  file=sys.stderr)
         return 2
     if args.format == 'json':
         text = json.dumps({'transform': repr(transform), 'reports': [r.to_dict() for r in reports]}, indent=2)
