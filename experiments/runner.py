@@ -7,6 +7,7 @@ built once per dataset and reused by every split (and by every call of :func:`ru
 """
 from __future__ import annotations
 
+import copy
 import math
 import time
 import weakref
@@ -260,5 +261,5 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
         result['seconds'] = time.time() - t0
         result['complete'] = k == len(split_ids) - 1
         if on_split is not None:
-            on_split(dict(result))
+            on_split(copy.deepcopy(result))
     return result

@@ -1,0 +1,185 @@
+"""Tests of experiments.runner / experiments.config / `graphite run`: reproducibility, callbacks, partial results
+after an interrupt, metrics against sklearn, config validation (every committed YAML file)."""
+from __future__ import annotations
+
+import glob
+import json
+import os
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import roc_auc_score
+
+import experiments.runner as runner
+from experiments.config import CONFIG_DIR, ConfigError, load_config, parse_override
+from experiments.runner import evaluate_metric, parse_splits, run
+
+FAST = {'hidden_channels': 8, 'epochs': 6, 'patience': 0, 'lr': 0.01}
+
+
+@pytest.fixture
+def toy(make_graph):
+    return make_graph(num_nodes=40, num_features=10, num_edges=100, density=0.3, num_splits=3, seed=1)
+
+
+def test_run_result_keys_and_reproducible(toy):
+    kw = dict(splits='0-2', seed=5, progress=False, data=toy)
+    a = run('toy', 'graphite', 'graphite', dict(FAST), **kw)
+    b = run('toy', 'graphite', 'graphite', dict(FAST), **kw)
+    for key in ('dataset', 'model', 'transform', 'config', 'metric', 'per_split', 'per_split_val', 'mean', 'std',
+                'val_mean', 'seconds', 'environment'):
+        assert key in a
+    assert a['per_split'] == b['per_split'] and a['per_split_val'] == b['per_split_val']
+    assert len(a['per_split']) == 3 and all(0 <= v <= 1 for v in a['per_split'])
+    assert a['mean'] == pytest.approx(np.mean(a['per_split'])) and a['std'] == pytest.approx(np.std(a['per_split']))
+    assert a['metric'] == 'accuracy' and a['transform'] == 'graphite' and a['environment']['seed'] == 5
+    c = run('toy', 'graphite', 'graphite', dict(FAST), splits='0-2', seed=6, progress=False, data=toy)
+    assert c['per_split_val'] != a['per_split_val'] or c['per_split'] != a['per_split']
+
+
+def test_test_metric_is_taken_at_best_validation_step(toy, monkeypatch):
+    seen = []
+    real = runner.evaluate_metric
+
+    def spy(metric, logits, y):
+        v = real(metric, logits, y)
+        seen.append((y.numel(), v))
+        return v
+    monkeypatch.setattr(runner, 'evaluate_metric', spy)
+    r = run('toy', 'mlp', None, dict(FAST, epochs=10), splits=[0], progress=False, data=toy)
+    n_val = int(toy.val_mask[:, 0].sum())
+    vals = [v for n, v in seen if n == n_val]
+    assert r['per_split_val'][0] == max(vals)
+    assert r['best_steps'][0] == vals.index(max(vals)) + 1  # first step reaching the maximum
+
+
+def test_on_eval_steps_increase_across_splits_and_exceptions_propagate(toy):
+    steps = []
+    run('toy', 'mlp', None, dict(FAST), splits='0,1', progress=False, data=toy,
+        on_eval=lambda s, v: steps.append(s))
+    assert steps == list(range(1, 7)) + list(range(7, 13))
+
+    class Pruned(Exception):
+        pass
+
+    def prune(step, val):
+        if step == 3:
+            raise Pruned()
+    with pytest.raises(Pruned):
+        run('toy', 'mlp', None, dict(FAST), splits='0,1', progress=False, data=toy, on_eval=prune)
+
+
+def test_interrupt_keeps_finished_splits(toy):
+    saved = []
+
+    def stop(step, val):
+        if step > 2 * FAST['epochs']:  # during the third split
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        run('toy', 'mlp', None, dict(FAST), splits='0-2', progress=False, data=toy, on_eval=stop,
+            on_split=saved.append)
+    assert [s['splits'] for s in saved] == [[0], [0, 1]]
+    assert saved[-1]['complete'] is False and len(saved[-1]['per_split']) == 2
+
+
+def _args(**kw):
+    base = dict(dataset='cornell', model='mlp', transform=None, splits='0-2', config=None, overrides=[],
+                out=None, seed=0, threads=None, no_progress=True)
+    base.update(kw)
+    return SimpleNamespace(**base)
+
+
+def test_run_command_writes_json_and_partial_json_on_ctrl_c(toy, tmp_path, monkeypatch, capsys):
+    import graphite.datasets
+    from experiments import run_command
+    monkeypatch.setattr(graphite.datasets, 'load', lambda name, **kw: toy)
+    out = tmp_path / 'r.json'
+    sets = ['epochs=5', 'hidden_channels=8']
+    assert run_command.main(_args(out=str(out), overrides=sets)) == 0
+    res = json.loads(out.read_text())
+    assert res['dataset'] == 'cornell' and res['model'] == 'mlp' and len(res['per_split']) == 3
+    assert res['config']['epochs'] == 5 and res['complete'] is True
+    assert 'test accuracy' in capsys.readouterr().out
+    assert not [p for p in os.listdir(tmp_path) if p.endswith('.tmp')]
+
+    real = runner._train_split
+
+    def interrupt(prep, model_cls, model_kwargs, train, split, *args, **kw):
+        if split == 2:  # Ctrl-C while the third split trains
+            raise KeyboardInterrupt
+        return real(prep, model_cls, model_kwargs, train, split, *args, **kw)
+    monkeypatch.setattr(runner, '_train_split', interrupt)
+    out2 = tmp_path / 'partial.json'
+    assert run_command.main(_args(out=str(out2), overrides=sets)) == 130
+    part = json.loads(out2.read_text())
+    assert part['splits'] == [0, 1] and part['complete'] is False
+
+
+def test_run_command_clear_errors(tmp_path):
+    from experiments import run_command
+    assert run_command.main(_args(dataset='no-such-dataset')) == 2
+    assert run_command.main(_args(model='no-such-model')) == 2
+    assert run_command.main(_args(overrides=['no_such_key=1'])) == 2
+
+
+def test_metrics_against_sklearn():
+    torch.manual_seed(0)
+    logits = torch.randn(50, 2)
+    y = torch.randint(0, 2, (50,))
+    prob = torch.softmax(logits, -1)[:, 1].numpy()
+    assert evaluate_metric('roc_auc', logits, y) == pytest.approx(roc_auc_score(y.numpy(), prob))
+    acc = (logits.argmax(1) == y).float().mean().item()
+    assert evaluate_metric('accuracy', logits, y) == pytest.approx(acc)
+    with pytest.raises(ValueError):
+        evaluate_metric('roc_auc', torch.randn(5, 3), torch.zeros(5, dtype=torch.long))
+    with pytest.raises(ValueError):
+        evaluate_metric('f1', logits, y)
+    assert runner.metric_for('minesweeper') == 'roc_auc' and runner.metric_for('actor') == 'accuracy'
+
+
+def test_parse_splits():
+    assert parse_splits('0-9', 10) == list(range(10))
+    assert parse_splits('3,1,1', 10) == [1, 3]
+    assert parse_splits(None, 4) == [0, 1, 2, 3]
+    for bad in ('0-10', 'a', '', [11]):
+        with pytest.raises(ValueError):
+            parse_splits(bad, 10)
+
+
+def test_load_config_overrides_and_errors(tmp_path):
+    cfg = load_config('actor', 'graphite', overrides=['lr=0.002', 'learn_weights=false', 'num_layers=3'])
+    assert cfg['params']['lr'] == 0.002 and cfg['params']['learn_weights'] is False
+    assert cfg['params']['num_layers'] == 3 and cfg['transform'] == 'graphite'
+    assert parse_override('a=[1, 2]') == ('a', [1, 2])
+    with pytest.raises(ConfigError, match='unknown override key'):
+        load_config('actor', 'mlp', overrides=['tau=1'])
+    with pytest.raises(ConfigError, match='key=value'):
+        load_config('actor', 'mlp', overrides=['lr'])
+    bad = tmp_path / 'bad.yaml'
+    bad.write_text('model: mlp\nparams: {lr: 0.1, heads: 3}\n')
+    with pytest.raises(ConfigError, match='heads'):
+        load_config('actor', 'mlp', path=str(bad))
+    bad.write_text('model: mlp\nsurch: {}\n')
+    with pytest.raises(ConfigError, match='surch'):
+        load_config('actor', 'mlp', path=str(bad))
+    with pytest.raises(KeyError):
+        load_config('actor', 'nope')
+
+
+NODE_CONFIGS = sorted(p for p in glob.glob(os.path.join(CONFIG_DIR, '**', '*.yaml'), recursive=True)
+                      if os.sep + 'linkpred' + os.sep not in p)  # configs/linkpred/ belongs to `graphite linkpred`
+
+
+@pytest.mark.parametrize('path', NODE_CONFIGS)
+def test_every_committed_config_is_valid(path):
+    with open(path) as f:
+        import yaml
+        raw = yaml.safe_load(f)
+    dataset = os.path.basename(os.path.dirname(path))
+    cfg = load_config(dataset, raw['model'], path=path)
+    assert cfg['search'], f'{path} has no search space'
+    if dataset != 'default':
+        from graphite.datasets import canonical_name
+        assert canonical_name(dataset) == dataset
