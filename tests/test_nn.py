@@ -33,6 +33,8 @@ def brute_force_conv(conv: GraphiteConv, x, edge_index, edge_type):
         logit = (torch.dot(a_dst, u[i]) + b + torch.dot(a_src, u[j])).item()
         gate = math.tanh(logit / conv.tau)
         m[i] += gate * w / math.sqrt(deg[i] * deg[j]) * u[j]
+    if conv.separate_ego:
+        m = torch.cat([u, m], dim=-1)
     return x + conv.lin2(F.gelu(conv.lin1(m)))
 
 
@@ -45,12 +47,13 @@ def typed_graph():
     return edge_index, edge_type
 
 
-@pytest.mark.parametrize('norm', [True, False])
+@pytest.mark.parametrize('norm,separate_ego', [(True, False), (False, False), (True, True)])
 @pytest.mark.parametrize('tau', [1.0, 0.3])
-def test_graphite_conv_matches_brute_force(typed_graph, norm, tau):
+def test_graphite_conv_matches_brute_force(typed_graph, norm, separate_ego, tau):
     edge_index, edge_type = typed_graph
     torch.manual_seed(0)
-    conv = GraphiteConv(8, feature_weight=0.7, self_loop_weight=2.5, tau=tau, norm=norm).eval()
+    conv = GraphiteConv(8, feature_weight=0.7, self_loop_weight=2.5, tau=tau, norm=norm,
+                        separate_ego=separate_ego).eval()
     with torch.no_grad():  # non-trivial gate parameters so tanh is far from 0
         conv.att_src.normal_(0, 1.0)
         conv.att_dst.normal_(0, 1.0)

@@ -34,7 +34,8 @@ class GraphiteConv(nn.Module):
                     = \tanh\!\Big(\frac{s^{dst}_i + s^{src}_j}{\tau}\Big), \quad
         s^{dst} = u\,\mathbf{a}_{dst} + b,\; s^{src} = u\,\mathbf{a}_{src}, \\
         m_i &= \sum_{j \in \mathcal{N}(i) \cup \{i\}} \alpha_{ji}\, \tilde w_{ji}\, u_j, \\
-        h'_i &= h_i + \mathrm{Dropout}\big(W_2\, \mathrm{Dropout}(\mathrm{GELU}(W_1 m_i + c_1)) + c_2\big).
+        h'_i &= h_i + \mathrm{Dropout}\big(W_2\, \mathrm{Dropout}(\mathrm{GELU}(W_1 z_i + c_1)) + c_2\big),
+        \quad z_i = m_i \;\text{or, with ``separate_ego``,}\; z_i = [u_i \,\|\, m_i].
 
     The signed gate :math:`\alpha_{ji} \in (-1, 1)` lets each edge pass low-frequency (:math:`\alpha > 0`) or
     high-frequency (:math:`\alpha < 0`) signal. It is computed from the per-node scores :math:`s^{src}, s^{dst}`
@@ -52,6 +53,8 @@ class GraphiteConv(nn.Module):
         dropout (float, optional): dropout inside and after the MLP. (default: ``0.0``)
         ffn_multiplier (int, optional): hidden size of the MLP is ``ffn_multiplier * channels``. (default: ``1``)
         norm (bool, optional): apply LayerNorm to :math:`h` before gating/aggregation. (default: ``True``)
+        separate_ego (bool, optional): feed :math:`[u_i \| m_i]` instead of :math:`m_i` to the MLP (ego/neighbour
+            separation of the "-sep" models of Platonov et al., ICLR 2023). (default: ``False``)
 
     Shapes:
         - **input:** node features ``[N, H]``, a :class:`~graphite.nn.TypedAdjacency` (or ``edge_index [2, E]``
@@ -61,7 +64,7 @@ class GraphiteConv(nn.Module):
 
     def __init__(self, channels: int, feature_weight: float = 1.0, self_loop_weight: float = 1.0,
                  learn_weights: bool = True, tau: float = 1.0, dropout: float = 0.0, ffn_multiplier: int = 1,
-                 norm: bool = True):
+                 norm: bool = True, separate_ego: bool = False):
         super().__init__()
         if channels <= 0:
             raise ValueError(f'channels must be positive, got {channels}')
@@ -85,7 +88,8 @@ class GraphiteConv(nn.Module):
         self.att_bias = nn.Parameter(torch.empty(1))
         self.norm = nn.LayerNorm(channels) if norm else None
         hidden = ffn_multiplier * channels
-        self.lin1 = nn.Linear(channels, hidden)
+        self.separate_ego = bool(separate_ego)
+        self.lin1 = nn.Linear(2 * channels if self.separate_ego else channels, hidden)
         self.lin2 = nn.Linear(hidden, channels)
         self.reset_parameters()
 
@@ -126,10 +130,13 @@ class GraphiteConv(nn.Module):
             raise ValueError(f'adjacency has {adj.num_nodes} nodes but x has {x.size(0)} rows')
         u = self.norm(x) if self.norm is not None else x
         m = self.aggregate(u, adj)                                        # [N, H]
+        if self.separate_ego:
+            m = torch.cat([u, m], dim=-1)                                 # [N, 2H]
         z = dropout(F.gelu(self.lin1(m)), self.dropout, self.training)  # [N, ffn * H]
         return x + dropout(self.lin2(z), self.dropout, self.training)
 
     def __repr__(self) -> str:
         w = self.type_weights().detach()
         return (f'{self.__class__.__name__}({self.channels}, w_F={w[1]:.3g}, w_0={w[2]:.3g}, '
-                f'learn_weights={self.learn_weights}, tau={self.tau}, norm={self.norm is not None})')
+                f'learn_weights={self.learn_weights}, tau={self.tau}, norm={self.norm is not None}, '
+                f'separate_ego={self.separate_ego})')

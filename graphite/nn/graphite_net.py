@@ -41,12 +41,14 @@ class GraphiteNet(nn.Module):
         tau (float, optional): gate temperature :math:`\tau`. (default: ``1.0``)
         ffn_multiplier (int, optional): MLP width multiplier of each layer. (default: ``1``)
         norm (bool, optional): LayerNorm before each layer and before the output. (default: ``True``)
+        separate_ego (bool, optional): ego/neighbour separation in every layer (see :class:`GraphiteConv`).
+            (default: ``False``)
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_layers: int = 2,
                  dropout: float = 0.5, input_dropout: float = 0.0, feature_weight: float = 1.0,
                  self_loop_weight: float = 1.0, learn_weights: bool = True, tau: float = 1.0,
-                 ffn_multiplier: int = 1, norm: bool = True):
+                 ffn_multiplier: int = 1, norm: bool = True, separate_ego: bool = False):
         super().__init__()
         if num_layers < 1:
             raise ValueError(f'num_layers must be >= 1, got {num_layers}')
@@ -56,7 +58,7 @@ class GraphiteNet(nn.Module):
         self.convs = nn.ModuleList([
             GraphiteConv(hidden_channels, feature_weight=feature_weight, self_loop_weight=self_loop_weight,
                          learn_weights=learn_weights, tau=tau, dropout=dropout, ffn_multiplier=ffn_multiplier,
-                         norm=norm) for _ in range(num_layers)])
+                         norm=norm, separate_ego=separate_ego) for _ in range(num_layers)])
         self.norm_out = nn.LayerNorm(hidden_channels) if norm else None
         self.lin_out = nn.Linear(hidden_channels, out_channels)
         self.reset_parameters()
