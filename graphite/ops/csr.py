@@ -139,7 +139,7 @@ class CSR:
         tensor at every step costs nothing after the first call.
         """
         if edge_weight.requires_grad:
-            return edge_weight[self.perm]
+            return edge_weight.index_select(0, self.perm)
         key = (id(edge_weight), edge_weight._version, edge_weight.data_ptr(), edge_weight.dtype)
         cached = self._weight_cache
         if cached is not None and cached[0] == key:

@@ -34,7 +34,7 @@ def spmm(csr: CSR, x: Tensor, values: Optional[Tensor], reduce: str) -> Tensor:
 
 
 def gated_spmm(csr: CSR, x: Tensor, s_src: Tensor, s_dst: Tensor, values: Optional[Tensor], tau) -> Tensor:
-    gate = torch.tanh((s_dst[csr.row] + s_src[csr.col]) / tau)
+    gate = torch.tanh((s_dst.index_select(0, csr.row) + s_src.index_select(0, csr.col)) / tau)
     if values is not None:
         gate = gate * values
     return spmm(csr, x, gate, 'sum')
