@@ -59,10 +59,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--seed', type=int, default=0, help='base seed: trial k trains with seed+k (default: 0)')
     g.add_argument('--no-pruning', dest='pruning', action='store_false',
                    help='disable the median pruner (on by default)')
-    g.add_argument('--prune-warmup', type=int, default=0, metavar='STEPS',
-                   help='evaluation steps before a trial may be pruned (default: 0)')
-    g.add_argument('--report-every', type=int, default=1, metavar='K',
-                   help='report every K-th evaluation step to the study (default: 1)')
+    g.add_argument('--prune-warmup', type=int, default=None, metavar='STEPS',
+                   help='training steps of a trial before it may be pruned (default: epochs // 4)')
+    g.add_argument('--report-every', type=int, default=None, metavar='K',
+                   help='report the validation metric to the study at steps divisible by K (default: about 20 '
+                        'reports per split)')
     g.add_argument('--objective', default=None, metavar='MODULE:FUNCTION',
                    help='custom objective f(params, seed, on_eval) -> {"val_mean": ...} instead of the task runner')
 

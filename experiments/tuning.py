@@ -94,8 +94,13 @@ class TuneSpec:
         heartbeat_interval, grace_period (int): dead-worker detection (:mod:`experiments.storage`).
         objective (str, optional): ``'module:function'`` of a custom objective backend with signature
             ``f(params, seed, on_eval) -> {'val_mean': ..., ...}`` (stand-ins, experiments beyond the two tasks).
-        n_startup_trials, n_warmup_steps (int): pruner settings (see :class:`optuna.pruners.MedianPruner`).
-        report_every (int): report every k-th evaluation step to the study (fewer storage writes). (default: 1)
+        n_startup_trials (int): complete trials before the pruner acts (:class:`optuna.pruners.MedianPruner`).
+            (default: 5)
+        n_warmup_steps (int, optional): evaluation steps of a trial before it may be pruned. :obj:`None`: a quarter
+            of the first split/run (``params['epochs'] // 4``) when the config fixes ``epochs``, else 0.
+        report_every (int, optional): report the validation metric to the study only at steps divisible by this
+            (each report is one storage write; the journal file fsyncs every write). :obj:`None`: a multiple of
+            ``eval_every`` giving about 20 reports per split/run when the config fixes ``epochs``, else 1.
     """
     config: Dict[str, Any]
     study_name: str
@@ -114,11 +119,12 @@ class TuneSpec:
     grace_period: Optional[int] = DEFAULT_GRACE_PERIOD
     objective: Optional[str] = None
     n_startup_trials: int = 5
-    n_warmup_steps: int = 0
-    report_every: int = 1
+    n_warmup_steps: Optional[int] = None
+    report_every: Optional[int] = None
     search: SearchSpace = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self._auto_schedule()
         if self.task not in ('node', 'linkpred'):
             raise ValueError(f"unknown task {self.task!r}; expected 'node' or 'linkpred'")
         if self.task == 'linkpred' and (not self.encoder or not self.decoder) and self.objective is None:
@@ -143,6 +149,21 @@ class TuneSpec:
         if not isinstance(params, Mapping):
             raise TypeError(f'config `params` must be a mapping, got {type(params).__name__}')
         self.search = SearchSpace(self.config['search'], params=params, source='config search')
+
+    def _auto_schedule(self) -> None:
+        params = self.config.get('params') if isinstance(self.config, Mapping) else None
+        search = self.config.get('search') or {} if isinstance(self.config, Mapping) else {}
+        epochs = every = None
+        if isinstance(params, Mapping) and 'epochs' not in search and 'eval_every' not in search:
+            epochs, every = params.get('epochs'), params.get('eval_every', 1)
+            if not (isinstance(epochs, int) and isinstance(every, int) and epochs > 0 and every > 0):
+                epochs = every = None
+        if self.report_every is None:
+            self.report_every = every * max(1, round(epochs / every / 20)) if epochs else 1
+        if self.n_warmup_steps is None:
+            self.n_warmup_steps = epochs // 4 if epochs else 0
+        if not isinstance(self.n_warmup_steps, int) or self.n_warmup_steps < 0:
+            raise ValueError(f'n_warmup_steps must be a non-negative integer, got {self.n_warmup_steps!r}')
 
     def identity(self) -> Dict[str, Any]:
         """What the study optimises; stored in the study and checked on resume."""

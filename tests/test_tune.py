@@ -255,6 +255,22 @@ def test_median_pruning_decisions(studies):
     assert all(t.state == TrialState.COMPLETE for t in study.trials)
 
 
+def test_report_schedule_and_warmup_follow_the_training_schedule(studies):
+    def spec_for(**params):
+        config = dict(CONFIG, params={**CONFIG['params'], **params})
+        return tuning.TuneSpec(config=config, study_name='r', storage=resolve_storage(None, 'r'), n_trials=1,
+                               objective='test_tune:standin_objective')
+    # ~20 reports per split, always at evaluated steps (multiples of eval_every); warm-up = a quarter split
+    for epochs, every, report, warmup in ((1000, 1, 50, 250), (100, 5, 5, 25), (500, 3, 24, 125), (10, 1, 1, 2)):
+        spec = spec_for(epochs=epochs, eval_every=every)
+        assert (spec.report_every, spec.n_warmup_steps) == (report, warmup)
+        assert spec.report_every % every == 0
+    assert (make_spec().report_every, make_spec().n_warmup_steps) == (1, 0)  # no schedule known: every step
+    # reports really are thinned: the stand-in evaluates steps 0..9, report_every=3 keeps 0, 3, 6, 9
+    study = tuning.tune(make_spec('thin', n_trials=2, report_every=3), progress=False)
+    assert all(sorted(t.intermediate_values) == [0, 3, 6, 9] for t in study.trials)
+
+
 def test_two_worker_processes_share_one_journal(studies):
     spec = make_spec('w', n_trials=16, pruning=False)
     study = tuning.tune(spec, workers=2, progress=False)
