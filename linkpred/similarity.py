@@ -36,6 +36,7 @@ Defaults: ``min_accuracy = 0.65``, ``band_gain = 0.1``.
 """
 from __future__ import annotations
 
+import random
 from dataclasses import asdict, dataclass
 from typing import Optional, Tuple
 
@@ -117,12 +118,15 @@ def edge_similarity_profile(x: Tensor, edge_index: Tensor, num_samples: Optional
     ei = edge_index
     if num_samples is not None and ei.size(1) > num_samples:
         ei = ei[:, torch.randperm(ei.size(1), generator=gen)[:num_samples]]
-    state = torch.random.get_rng_state()
+    # PyG's sampler draws from both the torch and the Python RNG: seed both, restore both
+    state, py_state = torch.random.get_rng_state(), random.getstate()
     torch.manual_seed(seed)
+    random.seed(seed)
     try:
         neg = negative_sampling(edge_index, num_nodes=x.size(0), num_neg_samples=ei.size(1), method='sparse')
     finally:
         torch.random.set_rng_state(state)
+        random.setstate(py_state)
     return SimilarityProfile(pair_cosine(x, ei), pair_cosine(x, neg))
 
 

@@ -14,7 +14,7 @@ Generative process of :func:`make_link_graph` (all randomness from one ``torch.G
    :math:`\sqrt{N}` (``degree_exponent`` = :math:`\gamma > 2`, a power-law degree tail as in Chung-Lu graphs).
 3. **Candidate pairs.** :math:`C = \lceil \text{oversample} \cdot m \rceil` pairs with both endpoints drawn
    independently with probability :math:`\propto \theta`, where :math:`m = \lfloor N \bar d / 2 \rfloor` is the
-   wanted number of undirected edges (``avg_degree`` = :math:`\bar d`). Self-pairs and duplicates are dropped.
+   wanted number of undirected edges (``avg_degree`` = :math:`\bar d`). Self-pairs are dropped; a pair drawn twice counts once.
 4. **Similarity score.** For each candidate :math:`c = (u, v)`:
    :math:`z_c = (k(u, v) - \bar k) / s_k` (standardised over the candidates) and
    :math:`g_c = z_c` for ``profile='monotone'`` or :math:`g_c = -|z_c - \tilde z|` for ``profile='gated'``
@@ -106,18 +106,27 @@ def make_link_graph(num_nodes: int = 2000, similarity: float = 1.0, profile: str
         ends = torch.randint(n, (2, c), generator=g)
     else:
         ends = torch.multinomial(theta, 2 * c, replacement=True, generator=g).view(2, c)
-    lo, hi = torch.minimum(ends[0], ends[1]), torch.maximum(ends[0], ends[1])
-    key = torch.unique(lo[lo != hi] * n + hi[lo != hi])          # sorted, distinct undirected pairs
-    src, dst = key // n, key % n
+    keep = ends[0] != ends[1]
+    lo, hi = torch.minimum(ends[0], ends[1])[keep], torch.maximum(ends[0], ends[1])[keep]
     # 4. similarity score
     xn = x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)
-    k = (xn[src] * xn[dst]).sum(1)
+    k = torch.empty(lo.numel())
+    for s in range(0, lo.numel(), 1 << 18):  # chunks bound the [chunk, F] gathers (no [C, F] tensor)
+        k[s:s + (1 << 18)] = (xn[lo[s:s + (1 << 18)]] * xn[hi[s:s + (1 << 18)]]).sum(1)
     z = (k - k.mean()) / k.std().clamp_min(1e-12)
     score = z if profile == 'monotone' else -(z - z.median()).abs()
-    # 5. Gumbel-top-m selection
+    # 5. Gumbel-top-m selection; a candidate drawn twice counts once (the copy with the larger key), so take a
+    # few extra and drop repeated pairs before cutting at m (cheaper than deduplicating all C candidates)
     gumbel = -torch.log(-torch.log(torch.rand(z.numel(), generator=g).clamp(1e-20, 1 - 1e-7)))
-    take = torch.topk(strength * float(similarity) * score + gumbel, min(m, z.numel())).indices
-    take = take.sort().values
+    keys = strength * float(similarity) * score + gumbel
+    top = torch.topk(keys, min(m + m // 4 + 16, keys.numel())).indices      # sorted by key, descending
+    pair = lo[top] * n + hi[top]
+    order = torch.argsort(pair, stable=True)
+    first = torch.ones(order.numel(), dtype=torch.bool)
+    first[1:] = pair[order][1:] != pair[order][:-1]
+    uniq = torch.sort(order[first]).values[:m]                                 # first occurrence = larger key
+    take = top[uniq]
+    src, dst = lo, hi
     s, d = src[take], dst[take]
     edge_index = torch.stack([torch.cat([s, d]), torch.cat([d, s])])
     perm = torch.argsort(edge_index[0] * n + edge_index[1])

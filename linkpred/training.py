@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import math
+import random
 from dataclasses import dataclass
 from typing import Callable, Dict, Optional
 
@@ -93,13 +94,16 @@ def split_edges(data: Data, val: float = 0.05, test: float = 0.1, seed: int = 0,
     if not (0 < val < 1 and 0 < test < 1 and val + test < 1):
         raise ValueError(f'val and test must be in (0, 1) with val + test < 1, got {val}, {test}')
     g = prepare_graph(data)
-    state = torch.random.get_rng_state()
+    # RandomLinkSplit's negative sampling draws from both the torch and the Python RNG: seed both, restore both
+    state, py_state = torch.random.get_rng_state(), random.getstate()
     torch.manual_seed(seed)
+    random.seed(seed)
     try:
         tr, va, te = RandomLinkSplit(num_val=val, num_test=test, is_undirected=True, split_labels=True,
                                      add_negative_train_samples=False)(g)
     finally:
         torch.random.set_rng_state(state)
+        random.setstate(py_state)
     n = g.num_nodes
 
     def mp(d: Data) -> Data:
@@ -156,6 +160,7 @@ def train_link_predictor(split: LinkSplit, encoder: str, decoder: str, params: O
         raise ValueError(f"mode must be 'full' or 'minibatch', got {p['mode']!r}")
     metric = p['metric']
     torch.manual_seed(seed)
+    random.seed(seed)  # torch_geometric.utils.negative_sampling also draws from Python's RNG
     x = split.train_graph.x
     extra = {k: p[k] for k in _ENCODER_EXTRA.get(encoder, ())}
     model = build_link_predictor(encoder, decoder, x.size(1), int(p['hidden_channels']), int(p['num_layers']),
