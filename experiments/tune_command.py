@@ -161,7 +161,12 @@ def main(args: argparse.Namespace) -> int:
     print(f'study {name} in {storage.display} ({args.workers} worker(s) x {args.threads} thread(s), '
           f'pruning {"on" if args.pruning else "off"})', file=sys.stderr)
     if args.summary_only:
-        study = tuning.create_or_load_study(spec)
+        import optuna
+        from experiments.storage import open_storage
+        try:
+            optuna.load_study(study_name=name, storage=open_storage(storage, None, None))
+        except KeyError:
+            raise KeyError(f'no study {name!r} in {storage.display}; run without --summary-only first') from None
     else:
         study = tuning.tune(spec, workers=args.workers, progress=not args.quiet)
     study = tuning.create_or_load_study(spec)  # fresh view of everything all workers wrote

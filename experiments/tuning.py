@@ -27,9 +27,11 @@ Sampling is TPE (``constant_liar=True`` so parallel workers do not all probe the
 the median of earlier trials at the same step (after ``n_startup_trials`` complete trials and ``n_warmup_steps``
 evaluations). The objective reports through ``on_eval(step, value)``, the runner's per-evaluation callback.
 
-Reproducibility: trial ``k`` trains with seed ``seed + k`` (recorded as user attribute ``seed``); the sampler of
-worker ``w`` is seeded from ``(seed, w, number of trials already in the study)``, so a single-worker search with
-the same ``--seed`` proposes the same trials, and a resumed search does not re-propose the first ones.
+Reproducibility: trial ``k`` trains with seed ``seed + k`` (recorded as user attribute ``seed``), so every trial can
+be re-run exactly. A single local worker seeds its sampler from ``(seed, number of trials already in the study)``:
+the same ``--seed`` proposes the same trials, and a resumed search does not re-propose the first ones. Concurrent
+workers (``--workers N`` or a database URL shared by hosts) also mix their host, process id and start time into the
+sampler seed, so they never draw identical random start-up points.
 """
 from __future__ import annotations
 
@@ -38,10 +40,12 @@ import importlib
 import math
 import multiprocessing
 import os
+import socket
 import sys
 import tempfile
 import time
 import warnings
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional
@@ -283,8 +287,11 @@ class TrialObjective:
 
 # ----------------------------------------------------------------------------------------------------------------
 # studies and workers
-def _sampler(spec: TuneSpec, worker_index: int, existing: int) -> optuna.samplers.BaseSampler:
-    seed = (spec.seed * 1_000_003 + worker_index * 10_007 + existing) % (2 ** 31)
+def _sampler(spec: TuneSpec, worker_index: int, existing: int, unique: bool) -> optuna.samplers.BaseSampler:
+    seed = spec.seed * 1_000_003 + worker_index * 10_007 + existing
+    if unique:  # concurrent workers (other processes or hosts) must not draw the same random start-up points
+        seed += zlib.crc32(f'{socket.gethostname()}:{os.getpid()}:{time.time_ns()}'.encode())
+    seed %= 2 ** 31
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', optuna.exceptions.ExperimentalWarning)
         return optuna.samplers.TPESampler(seed=seed, constant_liar=True,
@@ -301,8 +308,12 @@ def _jsonable(value: Any) -> Any:
     return yaml.safe_load(yaml.safe_dump(value))  # tuples -> lists, numpy scalars rejected early
 
 
-def create_or_load_study(spec: TuneSpec, worker_index: int = 0) -> optuna.Study:
+def create_or_load_study(spec: TuneSpec, worker_index: int = 0, unique_sampler: bool = False) -> optuna.Study:
     """Create ``spec.study_name`` in ``spec.storage`` or load it (resume), checking it optimises the same thing.
+
+    The study's TPE sampler is seeded from ``(spec.seed, worker_index, trials already in the study)``, plus this
+    host, process and time when ``unique_sampler`` (several concurrent workers: reproducible proposals are
+    impossible there anyway, identical random start-up points must be avoided).
 
     Raises:
         ValueError: the existing study was created for a different task/dataset/model/transform/splits/params.
@@ -314,7 +325,7 @@ def create_or_load_study(spec: TuneSpec, worker_index: int = 0) -> optuna.Study:
     except KeyError:
         pass
     study = optuna.create_study(study_name=spec.study_name, storage=storage, direction='maximize',
-                                load_if_exists=True, sampler=_sampler(spec, worker_index, existing),
+                                load_if_exists=True, sampler=_sampler(spec, worker_index, existing, unique_sampler),
                                 pruner=_pruner(spec))
     identity = _jsonable(spec.identity())
     attrs = study.user_attrs
@@ -355,7 +366,7 @@ def _set_threads(threads: int) -> None:
 
 
 def run_worker(spec: TuneSpec, worker_index: int = 0, progress: bool = False,
-               backend: Optional[ObjectiveFn] = None) -> int:
+               backend: Optional[ObjectiveFn] = None, unique_sampler: bool = False) -> int:
     """Run trials of ``spec``'s study until it holds ``spec.n_trials`` counted trials or the timeout passes.
 
     This is what each worker process (local or on another host) runs. Exceptions raised by the objective stop
@@ -368,13 +379,14 @@ def run_worker(spec: TuneSpec, worker_index: int = 0, progress: bool = False,
         worker_index (int): this worker's index (seeds its sampler). (default: 0)
         progress (bool): show a tqdm bar over the study's trials. (default: False)
         backend (callable, optional): objective backend (default: :func:`build_objective`).
+        unique_sampler (bool): seed the sampler per process (see :func:`create_or_load_study`). (default: False)
 
     Returns:
         the number of trials this worker ran.
     """
     _set_threads(spec.threads)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = create_or_load_study(spec, worker_index)
+    study = create_or_load_study(spec, worker_index, unique_sampler)
     objective = TrialObjective(spec, backend)
     _set_threads(spec.threads)  # again: building the objective may have imported torch
     deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
@@ -419,7 +431,7 @@ def best_trial_or_none(study: optuna.Study):
 def _worker_main(spec: TuneSpec, worker_index: int) -> None:
     """Entry point of a spawned worker process."""
     try:
-        run_worker(spec, worker_index, progress=False)
+        run_worker(spec, worker_index, progress=False, unique_sampler=True)
     except KeyboardInterrupt:
         sys.exit(130)
 
@@ -438,13 +450,17 @@ def tune(spec: TuneSpec, workers: int = 1, progress: bool = True, backend: Optio
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f'workers must be a positive integer, got {workers!r}')
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if workers > 1 and spec.storage.location.startswith('sqlite'):
+        warnings.warn('SQLite serialises writers and may fail with "database is locked" under several workers; '
+                      'the default journal-file storage (no --storage) is made for local parallel workers')
     study = create_or_load_study(spec)
     failed = fail_stale_trials(study)
     if failed:
         print(f'marked {len(failed)} stale trial(s) FAIL (no heartbeat for {spec.grace_period} s): '
               f'{", ".join(f"#{n}" for n in failed)}', file=sys.stderr)
     if workers == 1:
-        run_worker(spec, 0, progress=progress, backend=backend)
+        # a database URL means other hosts may be running workers on the same study right now
+        run_worker(spec, 0, progress=progress, backend=backend, unique_sampler=spec.storage.kind == 'rdb')
         return study
     if backend is not None:
         raise ValueError('a backend object cannot be sent to worker processes; pass spec.objective="module:fn"')

@@ -280,6 +280,7 @@ def test_two_worker_processes_share_one_journal(studies):
     assert sorted(t.number for t in trials) == list(range(len(trials)))
     workers = {t.user_attrs['worker'] for t in trials}
     assert len(workers) == 2 and str(os.getpid()) not in {w.split(':')[1] for w in workers}
+    assert len({tuple(sorted(t.params.items())) for t in trials}) == len(trials)  # no duplicated proposals
     assert study.best_value == pytest.approx(max(standin_value(t.params) for t in trials))
 
 
@@ -384,6 +385,13 @@ def test_cli_errors(studies, tmp_path):
                                                               'log': True}})))
     with pytest.raises(ValueError, match="parameter 'x': log scale needs low > 0"):
         main(['tune', '--dataset', 'toy', '--objective', 'test_tune:standin_objective', '--config', str(cfg)])
+    good = tmp_path / 'good.yaml'
+    good.write_text(yaml.safe_dump(CONFIG))
+    with pytest.raises(KeyError, match="no study 'nope'.*run without --summary-only first"):
+        main(['tune', '--dataset', 'toy', '--objective', 'test_tune:standin_objective', '--config', str(good),
+              '--study', 'nope', '--summary-only'])
+    with pytest.raises(ValueError, match="--dataset other but the config is for dataset 'toy'"):
+        main(['tune', '--dataset', 'other', '--objective', 'test_tune:standin_objective', '--config', str(good)])
     with pytest.raises(ValueError, match='needs --encoder and --decoder'):
         tuning.TuneSpec(config=CONFIG, study_name='x', storage=resolve_storage(None, 'x'), n_trials=1,
                         task='linkpred')
