@@ -189,7 +189,8 @@ def run_linkpred(dataset: str, encoder: str, decoder: str, params: Optional[dict
         'dataset': dataset, 'model': name, 'transform': transform,
         'config': {**full, 'dataset_options': ds_opts, 'transform_options': t_opts}, 'metric': metric,
         'per_split': tests.tolist(), 'per_split_val': [m[metric] for m in per_val],
-        'mean': float(tests.mean()), 'std': float(tests.std()), 'val_mean': float(np.mean([m[metric] for m in per_val])),
+        'mean': float(tests.mean()), 'std': float(tests.std()),
+        'val_mean': float(np.mean([m[metric] for m in per_val])),
         'seconds': time.time() - t0, 'environment': environment(seed, torch.get_num_threads()),
         'metrics': {k: float(np.mean([m[k] for m in per_run])) for k in METRICS},
         'metrics_std': {k: float(np.std([m[k] for m in per_run])) for k in METRICS},
@@ -228,7 +229,8 @@ def main(args) -> int:
                           progress=not args.no_progress, transform=transform)
     result['config_file'] = cfg['path']
     result['command'] = 'graphite linkpred ' + ' '.join(sys.argv[2:] if sys.argv[1:2] == ['linkpred'] else sys.argv[1:])
-    out = args.out or os.path.join(RESULTS_DIR, f"{args.dataset}-{result['model']}{'-graphite' if transform else ''}.json")
+    suffix = '-graphite' if transform else ''
+    out = args.out or os.path.join(RESULTS_DIR, f"{args.dataset}-{result['model']}{suffix}.json")
     write_json_atomic(out, result)
     m, s = result['metrics'], result['metrics_std']
     print(f"{result['dataset']} / {result['model']}{' + GRAPHITE' if transform else ''} over {args.runs} run(s), "

@@ -53,7 +53,9 @@ def model_name(encoder: str, decoder: str, separate_ego=None) -> str:
     if separate_ego is False:
         return f'{encoder}-{decoder}-mix' if encoder == 'sage' else f'{encoder}-{decoder}'
     suffix = '-sep' if separate_ego in (True, 'sum') else f'-sep{separate_ego}'
-    return f'{encoder}-{decoder}' if encoder == 'sage' and separate_ego in (True, 'sum') else f'{encoder}-{decoder}{suffix}'
+    if encoder == 'sage' and separate_ego in (True, 'sum'):  # sage separates natively: no suffix
+        return f'{encoder}-{decoder}'
+    return f'{encoder}-{decoder}{suffix}'
 
 
 def parse_model_name(name: str):

@@ -241,9 +241,11 @@ def plot_similarity(profile: SimilarityProfile, path: Optional[str] = None, titl
     test = test or threshold_test(profile.edge, profile.non_edge)
     fig, ax = plt.subplots(figsize=(5.5, 3.5))
     edges = np.linspace(-1, 1, bins + 1)
-    ax.hist(profile.non_edge.numpy(), bins=edges, density=True, alpha=0.5, label=f'non-edges (n={profile.non_edge.numel()})')
+    ax.hist(profile.non_edge.numpy(), bins=edges, density=True, alpha=0.5,
+            label=f'non-edges (n={profile.non_edge.numel()})')
     ax.hist(profile.edge.numpy(), bins=edges, density=True, alpha=0.5, label=f'edges (n={profile.edge.numel()})')
-    ax.axvline(test.threshold, color='k', ls='--', lw=1, label=f'M={test.threshold:.2f} ({test.direction}, acc {test.accuracy:.2f})')
+    ax.axvline(test.threshold, color='k', ls='--', lw=1,
+               label=f'M={test.threshold:.2f} ({test.direction}, acc {test.accuracy:.2f})')
     if test.label == 'gated':
         ax.axvspan(*test.band, color='gray', alpha=0.15, label=f'band (acc {test.band_accuracy:.2f})')
     ax.set_xlabel('cosine similarity of raw features')

@@ -14,7 +14,8 @@ Generative process of :func:`make_link_graph` (all randomness from one ``torch.G
    :math:`\sqrt{N}` (``degree_exponent`` = :math:`\gamma > 2`, a power-law degree tail as in Chung-Lu graphs).
 3. **Candidate pairs.** :math:`C = \lceil \text{oversample} \cdot m \rceil` pairs with both endpoints drawn
    independently with probability :math:`\propto \theta`, where :math:`m = \lfloor N \bar d / 2 \rfloor` is the
-   wanted number of undirected edges (``avg_degree`` = :math:`\bar d`). Self-pairs are dropped; a pair drawn twice counts once.
+   wanted number of undirected edges (``avg_degree`` = :math:`\bar d`). Self-pairs are dropped; a pair drawn
+   twice counts once.
 4. **Similarity score.** For each candidate :math:`c = (u, v)`:
    :math:`z_c = (k(u, v) - \bar k) / s_k` (standardised over the candidates) and
    :math:`g_c = z_c` for ``profile='monotone'`` or :math:`g_c = -|z_c - \tilde z|` for ``profile='gated'``

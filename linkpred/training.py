@@ -89,7 +89,8 @@ def prepare_graph(data: Data) -> Data:
 
 
 def split_edges(data: Data, val: float = 0.05, test: float = 0.1, seed: int = 0,
-                mrr_negatives: int = NUM_MRR_NEGATIVES, transform: Optional[Callable[[Data], Data]] = None) -> LinkSplit:
+                mrr_negatives: int = NUM_MRR_NEGATIVES,
+                transform: Optional[Callable[[Data], Data]] = None) -> LinkSplit:
     """Random 85/5/10-style split of ``data``'s edges (see module docstring), reproducible from ``seed``."""
     if not (0 < val < 1 and 0 < test < 1 and val + test < 1):
         raise ValueError(f'val and test must be in (0, 1) with val + test < 1, got {val}, {test}')
