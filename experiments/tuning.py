@@ -248,8 +248,20 @@ class TrialObjective:
     def __init__(self, spec: TuneSpec, backend: Optional[ObjectiveFn] = None) -> None:
         self.spec = spec
         self.backend = backend if backend is not None else build_objective(spec)
+        #: number of the last trial that another worker declared dead (FAIL) while this one was still running it
+        self.stale_trial: Optional[int] = None
 
     def __call__(self, trial: optuna.Trial) -> float:
+        self.stale_trial = None
+        try:
+            return self._run(trial)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            # our heartbeat was late (process stopped/suspended longer than the grace period) and another worker
+            # marked this trial FAIL; its result can no longer be recorded
+            self.stale_trial = trial.number
+            raise
+
+    def _run(self, trial: optuna.Trial) -> float:
         spec = self.spec
         sampled = spec.search.suggest(trial)
         params = {**copy.deepcopy(spec.config['params']), **sampled}
@@ -401,8 +413,15 @@ def run_worker(spec: TuneSpec, worker_index: int = 0, progress: bool = False,
             if count_trials(study) >= spec.n_trials:
                 break
             finished: List[optuna.trial.FrozenTrial] = []
-            study.optimize(objective, n_trials=1, catch=CAUGHT, gc_after_trial=False,
-                           callbacks=[lambda _study, frozen: finished.append(frozen)])
+            try:
+                study.optimize(objective, n_trials=1, catch=CAUGHT, gc_after_trial=False,
+                               callbacks=[lambda _study, frozen: finished.append(frozen)])
+            except Exception:  # noqa: BLE001 - re-raised unless the trial was failed as stale by another worker
+                if objective.stale_trial is None:
+                    raise
+                warnings.warn(f'trial #{objective.stale_trial} was marked FAIL by another worker (no heartbeat for '
+                              f'{spec.grace_period} s) while this worker was running it; its result is discarded')
+                finished.append(study.get_trials(deepcopy=False)[objective.stale_trial])
             ran += 1
             last = finished[-1]
             failures = failures + 1 if last.state == TrialState.FAIL else 0

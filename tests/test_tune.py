@@ -448,3 +448,22 @@ def test_linkpred_task_on_synthetic_graph(studies, tmp_path):
     # sampling is unseeded, so the value itself is not compared)
     again = run_linkpred('synthetic', 'sage', 'dot', cfg['params'], 1, seed=b.user_attrs['seed'], progress=False)
     assert again['metric'] == 'mrr' and 0.0 < again['val_mean'] <= 1.0
+
+
+def test_worker_survives_its_trial_being_failed_as_stale(studies):
+    """A worker that was suspended past the grace period finds its trial FAIL: it drops it and continues."""
+    calls = []
+
+    def backend(params, seed, on_eval):
+        calls.append(seed)
+        if len(calls) == 2:  # simulate another worker's fail_stale_trials on this running trial
+            study = load('stale')
+            running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+            study._storage.set_trial_state_values(running[0]._trial_id, TrialState.FAIL)
+        return standin_objective(params, seed, on_eval)
+
+    spec = make_spec('stale', n_trials=4, pruning=False)
+    with pytest.warns(UserWarning, match='trial #1 was marked FAIL by another worker'):
+        ran = tuning.run_worker(spec, backend=backend)
+    states = [t.state for t in load('stale').get_trials()]
+    assert ran == 5 and states == [TrialState.COMPLETE, TrialState.FAIL] + [TrialState.COMPLETE] * 3
