@@ -7,7 +7,7 @@ Examples::
 
     # re-running the same command continues the study until it holds 100 trials
     graphite tune --dataset actor --model graphite --transform graphite --trials 100 --export best.yaml
-    graphite run --config best.yaml
+    graphite run --dataset actor --model graphite --config best.yaml
 
     # many machines: the same command on every host, against one PostgreSQL database
     graphite tune --dataset actor --model graphite --trials 500 --workers 2 \\
@@ -77,7 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--grace-period', type=int, default=None, metavar='S',
                    help='seconds without heartbeat before a running trial is marked FAIL (default: 60)')
     g.add_argument('--export', type=Path, default=None, metavar='PATH',
-                   help='write the best configuration as a config YAML for `graphite run --config PATH`')
+                   help='write the best configuration as a config YAML for `graphite run ... --config PATH`')
     g.add_argument('--no-plots', dest='plots', action='store_false', help='do not write the summary plots')
     g.add_argument('--summary-only', action='store_true',
                    help='run no trials: print the summary, write plots/export of the existing study')
@@ -177,8 +177,13 @@ def main(args: argparse.Namespace) -> int:
         for path in tuning.write_plots(study, storage.artifacts).values():
             print(f'wrote {path}')
     if args.export is not None:
-        how = (f'graphite linkpred --dataset {args.dataset} --encoder {args.encoder} --decoder {args.decoder} '
-               f'--config {args.export}' if args.task == 'linkpred' else f'graphite run --config {args.export}')
-        print(f'wrote {tuning.export_best(study, config, args.export)}  ({how})')
+        seed = study.best_trial.user_attrs.get('seed', args.seed)
+        if args.task == 'linkpred':
+            how = (f'graphite linkpred --dataset {args.dataset} --encoder {args.encoder} --decoder {args.decoder} '
+                   f'--config {args.export} --runs {args.runs} --seed {seed}')
+        else:
+            how = (f'graphite run --dataset {args.dataset} --model {config["model"]} --config {args.export} '
+                   f'--seed {seed}' + (f' --splits {",".join(map(str, args.splits))}' if args.splits else ''))
+        print(f'wrote {tuning.export_best(study, config, args.export)}\n  reproduce the best trial: {how}')
     print(f'dashboard: {storage.dashboard_command()}')
     return 0

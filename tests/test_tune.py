@@ -8,6 +8,7 @@ real runner end to end on Cornell.
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
@@ -410,7 +411,6 @@ def test_end_to_end_real_runner_on_cornell(studies, tmp_path, monkeypatch):
     monkeypatch.setenv('GRAPHITE_ROOT', str(tmp_path / 'datasets'))
     from experiments.cli import main
     from experiments.config import load_config
-    from experiments.runner import run
     best = tmp_path / 'best.yaml'
     code = main(['tune', '--dataset', 'cornell', '--model', 'mlp', '--trials', '3', '--splits', '0', '--set',
                  'epochs=20', '--set', 'patience=0', '--export', str(best), '--quiet', '--no-plots'])
@@ -419,9 +419,12 @@ def test_end_to_end_real_runner_on_cornell(studies, tmp_path, monkeypatch):
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 3
     cfg = load_config('cornell', 'mlp', path=str(best))  # the exported file is a valid run config as is
     assert cfg['params']['epochs'] == 20 and {k: cfg['params'][k] for k in study.best_params} == study.best_params
-    # re-running the best config with the best trial's seed reproduces its validation score exactly
+    # `graphite run` on the exported file with the best trial's seed reproduces the trial's scores exactly
     b = study.best_trial
-    result = run('cornell', 'mlp', cfg['transform'], cfg['params'], [0], seed=b.user_attrs['seed'], progress=False)
+    out = tmp_path / 'run.json'
+    assert main(['run', '--dataset', 'cornell', '--model', 'mlp', '--config', str(best), '--splits', '0', '--seed',
+                 str(b.user_attrs['seed']), '--threads', '1', '--out', str(out), '--no-progress']) == 0
+    result = json.loads(out.read_text())
     assert result['val_mean'] == pytest.approx(b.value, abs=1e-12)
     assert result['mean'] == pytest.approx(b.user_attrs['test_mean'], abs=1e-12)
     assert 0.0 <= b.value <= 1.0 and math.isfinite(b.user_attrs['test_mean'])
