@@ -7,8 +7,9 @@ Two measurements in one run (a few minutes on 2 CPU cores), both with the real r
 1. **Throughput** -- trials per minute with 1 and with 2 worker processes (1 torch thread each, pruning off,
    the same number of trials). Reported twice: wall clock of the whole command (worker start-up included) and
    steady state (first trial start to last trial end, from the study's timestamps). Ratio 2 vs 1 worker.
-2. **Pruning** -- the same search (same seed, 1 worker) with the median pruner and without: seconds and trials
-   until the best validation accuracy first reaches a target, and total time. The default target is the lower
+2. **Pruning** -- the same search (same seed, 1 worker) with the median pruner and without: seconds (wall clock
+   and CPU time of the process, which other jobs on a shared machine do not inflate) and trials until the best
+   validation accuracy first reaches a target, and total time. The default target is the lower
    of the two final best values, so both runs reach it; ``--target`` fixes it instead. Ratio without / with.
 
 Every study goes to a temporary journal storage, so nothing is left behind. Usage::
@@ -41,11 +42,23 @@ def _spec(config, name, root, n_trials, splits, pruning, seed, warmup):
 def _timed(spec, workers: int) -> Dict[str, Any]:
     from optuna.trial import TrialState
 
-    from experiments.tuning import tune
+    from experiments.tuning import build_objective, tune
+    cpu_at_end: Dict[int, float] = {}  # trial seed -> CPU seconds of this process when the trial ended
+    backend = None
+    if workers == 1:  # in-process: also measure CPU time, which other jobs on the machine do not inflate
+        inner = build_objective(spec)
+
+        def backend(params, seed, on_eval):
+            try:
+                return inner(params, seed, on_eval)
+            finally:
+                cpu_at_end[seed] = time.process_time() - cpu0
     start_wall = time.time()
     start = time.perf_counter()
-    study = tune(spec, workers=workers, progress=False)
+    cpu0 = time.process_time()
+    study = tune(spec, workers=workers, progress=False, backend=backend)
     seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu0
     trials = study.get_trials(deepcopy=False)
     finished = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
     t0 = min(t.datetime_start for t in finished).timestamp()
@@ -55,18 +68,19 @@ def _timed(spec, workers: int) -> Dict[str, Any]:
     for t in sorted((t for t in trials if t.state == TrialState.COMPLETE), key=lambda t: t.datetime_complete):
         if t.value > best:
             best = t.value
-            curve.append((t.datetime_complete.timestamp() - start_wall, t.number, best))
+            curve.append((t.datetime_complete.timestamp() - start_wall, t.number, best,
+                          cpu_at_end.get(t.user_attrs['seed'], float('nan'))))
     return {
-        'study': study, 'seconds': seconds, 'n': len(finished), 'steady': t1 - t0,
+        'study': study, 'seconds': seconds, 'cpu': cpu, 'n': len(finished), 'steady': t1 - t0,
         'pruned': sum(t.state == TrialState.PRUNED for t in trials), 'curve': curve, 'best': best,
         'trial_seconds': sum((t.datetime_complete - t.datetime_start).total_seconds() for t in finished),
     }
 
 
 def _reach(curve, target: float) -> Optional[tuple]:
-    for seconds, number, best in curve:
+    for seconds, number, best, cpu in curve:
         if best >= target - 1e-12:
-            return seconds, number
+            return seconds, number, cpu
     return None
 
 
@@ -91,6 +105,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     config = load_config(args.dataset, args.model, overrides=(f'epochs={args.epochs}', 'patience=0', 'eval_every=1'))
+    print(f'load average: {" ".join(f"{v:.1f}" for v in os.getloadavg())}')
     print(f'objective: {args.model} on {args.dataset}, splits {args.splits}, {args.epochs} steps per split, '
           f'search space {sorted(config["search"])}; {os.cpu_count()} CPU(s), 1 torch thread per worker',
           flush=True)
@@ -120,19 +135,21 @@ def main(argv=None) -> int:
                          args.warmup)
             r = pr[pruning] = _timed(spec, 1)
             print(f'  pruning {"on " if pruning else "off"}: {r["n"]} trials ({r["pruned"]} pruned) in '
-                  f'{r["seconds"]:.1f} s, best validation {r["best"]:.4f} (test '
+                  f'{r["seconds"]:.1f} s wall / {r["cpu"]:.1f} s CPU, best validation {r["best"]:.4f} (test '
                   f'{r["study"].best_trial.user_attrs.get("test_mean", float("nan")):.4f})', flush=True)
         target = args.target if args.target is not None else min(pr[True]['best'], pr[False]['best'])
         hit = {p: _reach(pr[p]['curve'], target) for p in (True, False)}
         for p in (True, False):
             h = hit[p]
             print(f'  pruning {"on " if p else "off"}: best >= {target:.4f} ' +
-                  (f'after {h[0]:.1f} s (trial #{h[1]})' if h else 'never reached'))
+                  (f'after {h[0]:.1f} s wall / {h[2]:.1f} s CPU (trial #{h[1]})' if h else 'never reached'))
         if hit[True] and hit[False]:
-            print(f'  ratio time-to-target off / on: {hit[False][0] / hit[True][0]:.2f}x; total time off / on: '
-                  f'{pr[False]["seconds"] / pr[True]["seconds"]:.2f}x')
-        else:
-            print(f'  ratio total time off / on: {pr[False]["seconds"] / pr[True]["seconds"]:.2f}x')
+            print(f'  ratio time-to-target off / on: {hit[False][0] / hit[True][0]:.2f}x wall, '
+                  f'{hit[False][2] / hit[True][2]:.2f}x CPU')
+        print(f'  ratio total time off / on: {pr[False]["seconds"] / pr[True]["seconds"]:.2f}x wall, '
+              f'{pr[False]["cpu"] / pr[True]["cpu"]:.2f}x CPU')
+    print(f'\nload average at the end: {" ".join(f"{v:.1f}" for v in os.getloadavg())} '
+          f'(other jobs share the {os.cpu_count()} cores: wall-clock ratios are only meaningful on an idle machine)')
     return 0
 
 
