@@ -44,15 +44,16 @@ def _timed(spec, workers: int) -> Dict[str, Any]:
 
     from experiments.tuning import build_objective, tune
     cpu_at_end: Dict[int, float] = {}  # trial seed -> CPU seconds of this process when the trial ended
-    backend = None
-    if workers == 1:  # in-process: also measure CPU time, which other jobs on the machine do not inflate
-        inner = build_objective(spec)
+    inner = build_objective(spec) if workers == 1 else None
 
-        def backend(params, seed, on_eval):
-            try:
-                return inner(params, seed, on_eval)
-            finally:
-                cpu_at_end[seed] = time.process_time() - cpu0
+    def timed_backend(params, seed, on_eval):
+        try:
+            return inner(params, seed, on_eval)
+        finally:
+            cpu_at_end[seed] = time.process_time() - cpu0
+
+    # in-process (1 worker): also measure CPU time, which other jobs on the machine do not inflate
+    backend = timed_backend if workers == 1 else None
     start_wall = time.time()
     start = time.perf_counter()
     cpu0 = time.process_time()

@@ -148,7 +148,7 @@ def main(args: argparse.Namespace) -> int:
 
     config = load_tune_config(args)
     name = args.study or tuning.default_study_name(args.task, args.dataset, config.get('model'),
-                                                    config.get('transform'), args.encoder, args.decoder)
+                                                   config.get('transform'), args.encoder, args.decoder)
     storage = resolve_storage(args.storage, name)
     spec = tuning.TuneSpec(
         config=config, study_name=name, storage=storage, n_trials=args.trials, task=args.task,

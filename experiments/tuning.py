@@ -58,9 +58,9 @@ from experiments.search_space import SearchSpace
 from experiments.storage import (DEFAULT_GRACE_PERIOD, DEFAULT_HEARTBEAT_INTERVAL, StorageSpec, fail_stale_trials,
                                  open_storage)
 
-__all__ = ['TuneSpec', 'TrialObjective', 'COUNTED_STATES', 'build_objective', 'count_trials',
-           'best_trial_or_none', 'create_or_load_study', 'default_study_name', 'export_best', 'run_worker', 'summarize', 'tune',
-           'write_plots']
+__all__ = ['TuneSpec', 'TrialObjective', 'COUNTED_STATES', 'best_config', 'best_trial_or_none', 'build_objective',
+           'count_trials', 'create_or_load_study', 'default_study_name', 'export_best', 'run_worker', 'summarize',
+           'tune', 'write_plots']
 
 #: trial states that count toward the requested number of trials
 COUNTED_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)

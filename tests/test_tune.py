@@ -382,8 +382,8 @@ def test_export_plots_and_cli(studies, tmp_path, capsys):
 def test_cli_errors(studies, tmp_path):
     from experiments.cli import main
     cfg = tmp_path / 'cfg.yaml'
-    cfg.write_text(yaml.safe_dump(dict(CONFIG, search={'x': {'type': 'float', 'low': 0.0, 'high': 1.0,
-                                                              'log': True}})))
+    bad_search = {'x': {'type': 'float', 'low': 0.0, 'high': 1.0, 'log': True}}
+    cfg.write_text(yaml.safe_dump(dict(CONFIG, search=bad_search)))
     with pytest.raises(ValueError, match="parameter 'x': log scale needs low > 0"):
         main(['tune', '--dataset', 'toy', '--objective', 'test_tune:standin_objective', '--config', str(cfg)])
     good = tmp_path / 'good.yaml'
