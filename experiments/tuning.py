@@ -174,7 +174,7 @@ class TuneSpec:
         return {
             'task': self.task, 'dataset': self.config.get('dataset'), 'model': self.config.get('model'),
             'transform': self.config.get('transform'), 'encoder': self.encoder, 'decoder': self.decoder,
-            'splits': list(self.splits) if self.splits is not None else None,
+            'splits': sorted(self.splits) if self.splits is not None else None,  # the runner sorts them too
             'runs': self.runs if self.task == 'linkpred' else None,
             'base_params': {k: v for k, v in self.config['params'].items() if k not in self.search.distributions},
             'objective': self.objective,
