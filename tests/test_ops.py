@@ -111,7 +111,8 @@ def test_spmm_matches_loop_reference(backend, reduce, dtype, as_csr):
     torch.testing.assert_close(out, ref, **tol(dtype))
     assert out[0].abs().sum() == 0 and out[5].abs().sum() == 0 and out[11].abs().sum() == 0  # empty rows
     assert_grads_match(out, ref, (xs, ws), (xr, wr), dtype)
-    # without weights
+    # inference paths (no input requires grad), with and without weights
+    torch.testing.assert_close(ops.spmm(adj, x, w, reduce=reduce, backend=backend), ref.detach(), **tol(dtype))
     torch.testing.assert_close(ops.spmm(adj, x, reduce=reduce, backend=backend), ref_spmm(ei, x, None, reduce),
                                **tol(dtype))
 
@@ -213,6 +214,8 @@ def test_scatter_matches_loop_reference(backend, reduce, dtype, order):
     out = ops.scatter(a, index, dim_size=11, reduce=reduce, backend=backend)
     ref = ref_scatter(r, index, 11, reduce)
     torch.testing.assert_close(out, ref, **tol(dtype))
+    torch.testing.assert_close(ops.scatter(src, index, dim_size=11, reduce=reduce, backend=backend), ref.detach(),
+                               **tol(dtype))  # inference path
     assert out[4].abs().sum() == 0 and out[9:].abs().sum() == 0
     assert_grads_match(out, ref, (a,), (r,), dtype)
 
@@ -244,6 +247,7 @@ def test_segment_matches_loop_reference(backend, reduce, dtype):
     out = ops.segment(a, ptr, reduce=reduce, backend=backend)
     ref = ref_scatter(r, index, 7, reduce)
     torch.testing.assert_close(out, ref, **tol(dtype))
+    torch.testing.assert_close(ops.segment(src, ptr, reduce=reduce, backend=backend), ref.detach(), **tol(dtype))
     assert_grads_match(out, ref, (a,), (r,), dtype)
     if dtype == torch.float64:
         assert torch.autograd.gradcheck(lambda s: ops.segment(s, ptr, reduce=reduce, backend=backend), (leaf(src),))

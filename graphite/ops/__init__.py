@@ -90,12 +90,16 @@ def _edge_values(csr: CSR, edge_weight: Optional[Tensor], x: Tensor) -> Optional
         raise ValueError(f'edge_weight must have shape [E] = [{csr.num_edges}], got {tuple(edge_weight.shape)}')
     if edge_weight.device != x.device:
         raise ValueError(f'edge_weight is on {edge_weight.device} but x is on {x.device}')
-    return csr.permute_weight(edge_weight.to(x.dtype))
+    if edge_weight.dtype != x.dtype:
+        edge_weight = edge_weight.to(x.dtype)
+    return csr.permute_weight(edge_weight)
 
 
 def _as_2d(x: Tensor) -> Tuple[Tensor, Tuple[int, ...]]:
     """``x`` as a contiguous ``[rows, F]`` matrix and the trailing shape to restore."""
     trailing = tuple(x.shape[1:])
+    if x.dim() == 2 and x.is_contiguous():
+        return x, trailing
     width = 1
     for d in trailing:
         width *= d
@@ -183,7 +187,7 @@ def segment(src: Tensor, ptr: Tensor, reduce: str = 'sum', backend: Optional[str
     flat, trailing = _as_2d(src)
     name = _backend.resolve('segment', reduce, src.device, backend)
     out = _backend.get(name).segment(flat, ptr, reduce)
-    return out.reshape((ptr.numel() - 1,) + trailing)
+    return out if len(trailing) == 1 else out.reshape((ptr.numel() - 1,) + trailing)
 
 
 def spmm(adj: Adjacency, x: Tensor, edge_weight: Optional[Tensor] = None, reduce: str = 'sum',
@@ -219,12 +223,8 @@ def spmm(adj: Adjacency, x: Tensor, edge_weight: Optional[Tensor] = None, reduce
     values = _edge_values(csr, edge_weight, x)
     flat, trailing = _as_2d(x)
     name = _backend.resolve('spmm', reduce, x.device, backend)
-    if reduce == 'mean':
-        scale = csr.mean_scale(x.dtype)
-        values = scale if values is None else values * scale
-        reduce = 'sum'
     out = _backend.get(name).spmm(csr, flat, values, reduce)
-    return out.reshape((csr.num_dst,) + trailing)
+    return out if len(trailing) == 1 else out.reshape((csr.num_dst,) + trailing)
 
 
 def _check_score(name: str, s: Tensor, n: int, x: Tensor) -> Tensor:
@@ -235,7 +235,7 @@ def _check_score(name: str, s: Tensor, n: int, x: Tensor) -> Tensor:
         raise ValueError(f'{name} must have shape [{n}] (one score per node), got {tuple(s.shape)}')
     if s.device != x.device:
         raise ValueError(f'{name} is on {s.device} but x is on {x.device}')
-    return s.to(x.dtype)
+    return s if s.dtype == x.dtype else s.to(x.dtype)
 
 
 def gated_spmm(adj: Adjacency, x: Tensor, s_src: Tensor, s_dst: Tensor, edge_weight: Optional[Tensor] = None,
@@ -285,4 +285,4 @@ def gated_spmm(adj: Adjacency, x: Tensor, s_src: Tensor, s_dst: Tensor, edge_wei
     flat, trailing = _as_2d(x)
     name = _backend.resolve('gated_spmm', 'sum', x.device, backend)
     out = _backend.get(name).gated_spmm(csr, flat, s_src, s_dst, values, tau)
-    return out.reshape((csr.num_dst,) + trailing)
+    return out if len(trailing) == 1 else out.reshape((csr.num_dst,) + trailing)

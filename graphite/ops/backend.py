@@ -116,7 +116,9 @@ def resolve(op: str, reduce: str, device: torch.device, backend: Optional[str] =
             automatic choice; ``'auto'`` forces the automatic choice.
     """
     if backend is None:
-        backend = os.environ.get(ENV_VAR) or 'auto'
+        backend = os.environ.get(ENV_VAR)
+        if not backend:  # hot path: automatic choice
+            return _auto(op, reduce, device)
         source = f'environment variable {ENV_VAR}'
     else:
         source = 'backend= argument'
@@ -132,12 +134,18 @@ def resolve(op: str, reduce: str, device: torch.device, backend: Optional[str] =
             raise BackendUnavailableError(f'graphite.ops backend {backend!r} requested by the {source} is '
                                           f'unavailable: {reason}')
         return backend
+    return _auto(op, reduce, device)
+
+
+def _auto(op: str, reduce: str, device: torch.device) -> str:
+    if device.type == 'cpu':
+        choice = AUTO_CPU.get((op, reduce), 'torch')
+        if choice != 'torch' and _unavailable_reason(choice, device) is not None:
+            choice = 'torch'
+        return choice
     if device.type == 'cuda' and _unavailable_reason('triton', device) is None:
         return 'triton'
-    choice = AUTO_CPU.get((op, reduce), 'torch') if device.type == 'cpu' else 'torch'
-    if choice != 'torch' and _unavailable_reason(choice, device) is not None:
-        choice = 'torch'
-    return choice
+    return 'torch'
 
 
 def get(name: str) -> ModuleType:

@@ -151,13 +151,23 @@ class CSR:
 
     def sparse(self, values: Tensor) -> Tensor:
         """``torch.sparse_csr_tensor`` ``[num_dst, num_src]`` of this structure with ``values`` (CSR order)."""
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')  # "sparse CSR support is in beta" (emitted once per process)
-            return torch.sparse_csr_tensor(self.rowptr, self.col, values, (self.num_dst, self.num_src),
-                                           check_invariants=False)
+        return torch.sparse_csr_tensor(self.rowptr, self.col, values, (self.num_dst, self.num_src),
+                                       check_invariants=False)
 
     def to(self, device) -> 'CSR':
         return CSR(self.rowptr.to(device), self.col.to(device), self.perm.to(device), self.num_src, self.num_dst)
 
     def __repr__(self) -> str:
         return f'CSR(num_src={self.num_src}, num_dst={self.num_dst}, num_edges={self.num_edges})'
+
+
+def _silence_beta_warning() -> None:
+    """PyTorch warns once per process that sparse CSR support is in beta; trigger that once here, silenced, so
+    the hot path needs no ``warnings.catch_warnings`` (which costs more than the tensor construction)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        torch.sparse_csr_tensor(torch.zeros(2, dtype=torch.long), torch.zeros(1, dtype=torch.long), torch.ones(1),
+                                (1, 1), check_invariants=False)
+
+
+_silence_beta_warning()

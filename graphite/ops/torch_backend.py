@@ -142,6 +142,18 @@ def _arange(n: int, device: torch.device) -> Tensor:
     return buf[:n]
 
 
+_ones_cache: dict = {}
+
+
+def _ones(n: int, dtype: torch.dtype, device: torch.device) -> Tensor:
+    """``ones(n)`` as a view of a cached buffer (never written to: only used as constant CSR values)."""
+    buf = _ones_cache.get((dtype, device))
+    if buf is None or buf.numel() < n:
+        buf = torch.ones(max(n, 1024), dtype=dtype, device=device)
+        _ones_cache[(dtype, device)] = buf
+    return buf[:n]
+
+
 def _segment_csr(ptr: Tensor, num_rows: int) -> CSR:
     n = int(ptr[-1]) if ptr.numel() else 0
     ar = _arange(n, ptr.device)
@@ -155,13 +167,14 @@ def _needs_grad(*tensors: Optional[Tensor]) -> bool:
 
 
 def spmm(csr: CSR, x: Tensor, values: Optional[Tensor], reduce: str) -> Tensor:
-    """``x`` is ``[num_src, F]`` contiguous, ``values`` ``[E]`` in CSR order (or ``None`` = ones); ``reduce`` is
-    ``sum``, ``max`` or ``min`` (``mean`` is turned into ``sum`` with scaled values by the caller)."""
+    """``x`` is ``[num_src, F]`` contiguous, ``values`` ``[E]`` in CSR order (or ``None`` = ones)."""
     if values is None:
-        values = x.new_ones(csr.num_edges)
+        values = _ones(csr.num_edges, x.dtype, x.device)
     if not _needs_grad(x, values) and csr.num_edges:
         # inference: one native call, no autograd bookkeeping and no arg-max buffer
-        return torch.sparse.mm(csr.sparse(values), x, 'sum' if reduce == 'sum' else _ATEN_REDUCE[reduce])
+        return torch.sparse.mm(csr.sparse(values), x, _ATEN_REDUCE.get(reduce, reduce))
+    if reduce == 'mean':  # sum with entry values w / deg(row)
+        values, reduce = values * csr.mean_scale(x.dtype), 'sum'
     if reduce == 'sum':
         return SpMMSum.apply(csr, x, values)
     return SpMMArg.apply(csr, x, values, reduce)
@@ -179,13 +192,13 @@ def segment(src: Tensor, ptr: Tensor, reduce: str) -> Tensor:
     """``src`` is ``[E, F]`` contiguous, ``ptr`` ``[N + 1]`` validated row pointers."""
     seg = _segment_csr(ptr, ptr.numel() - 1)
     if not _needs_grad(src) and seg.num_edges:
-        aten = {'sum': 'sum', 'mean': 'mean', 'max': 'amax', 'min': 'amin'}[reduce]
-        return torch.sparse.mm(seg.sparse(src.new_ones(seg.num_edges)), src, aten)
+        return torch.sparse.mm(seg.sparse(_ones(seg.num_edges, src.dtype, src.device)), src,
+                               _ATEN_REDUCE.get(reduce, reduce))
     if reduce == 'sum':
         return SegmentSum.apply(seg, src, None)
     if reduce == 'mean':
         return SegmentSum.apply(seg, src, seg.mean_scale(src.dtype))
-    return SpMMArg.apply(seg, src, src.new_ones(seg.num_edges), reduce)
+    return SpMMArg.apply(seg, src, _ones(seg.num_edges, src.dtype, src.device), reduce)
 
 
 def scatter(src: Tensor, index: Tensor, dim_size: int, reduce: str) -> Tensor:

@@ -189,6 +189,9 @@ class TritonGatedSpMM(Function):
 # ---------------------------------------------------------------------------------------------------- backend API
 
 def spmm(csr: CSR, x: Tensor, values: Optional[Tensor], reduce: str) -> Tensor:
+    if reduce == 'mean':  # sum with entry values w / deg(row)
+        scale = csr.mean_scale(x.dtype)
+        values, reduce = (scale if values is None else values * scale), 'sum'
     if values is not None:
         values = values.contiguous()
     if reduce == 'sum':
