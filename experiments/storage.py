@@ -21,6 +21,8 @@ with a database-wide lock, and concurrent writers that wait longer than the driv
 recommends instead: every operation is one JSON line appended to a log under a short-lived lock file (a symlink
 or ``O_EXCL`` file, which also works on NFS), each process replays the log into an in-memory snapshot, and a lock
 left behind by a killed process is broken after 30 s. Writers never hit "database is locked", reads need no lock.
+Each append is fsync'ed (about 5 ms on this project's CI disk), which is why :mod:`experiments.tuning` reports a
+trial's validation metric about 20 times per split instead of at every evaluation.
 
 Heartbeats (dead-worker detection)
 ----------------------------------
@@ -30,7 +32,7 @@ worker killed with ``SIGKILL`` would leave its trial ``RUNNING`` forever. :class
 the same mechanism on top of the journal: while a trial runs, :meth:`~optuna.study.Study.optimize` starts a
 thread that calls :meth:`HeartbeatJournalStorage.record_heartbeat` every ``heartbeat_interval`` seconds, which
 appends the wall-clock time as a trial system attribute; :func:`optuna.storages.fail_stale_trials` (run by
-every worker before each trial, and by ``graphite tune`` before it reports) marks ``FAIL`` every ``RUNNING``
+every worker before each trial, and by ``graphite tune`` when it starts) marks ``FAIL`` every ``RUNNING``
 trial whose last heartbeat is older than ``grace_period`` seconds. Finished trials are untouched: they were
 appended to the log before the worker died. Hosts sharing a journal file over NFS need synchronised clocks
 (RDB storages compare against the database server's clock instead).
