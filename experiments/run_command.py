@@ -29,8 +29,14 @@ def add_arguments(parser):
 
 
 def default_out(dataset: str, model: str, transform) -> str:
-    suffix = '-graphite' if transform == 'graphite' else ''
-    return os.path.join(RESULTS_DIR, f'{dataset}-{model.lower()}{suffix}.json')
+    """``<dataset>-<model>[-graphite].json`` in ``experiments/results``; the GRAPHITE model is normally trained on
+    its transform, so it gets no suffix then (and ``-original`` on the untransformed graph)."""
+    model = model.lower()
+    if model == 'graphite':
+        suffix = '' if transform == 'graphite' else '-original'
+    else:
+        suffix = '-graphite' if transform == 'graphite' else ''
+    return os.path.join(RESULTS_DIR, f'{dataset}-{model}{suffix}.json')
 
 
 def format_table(result) -> str:

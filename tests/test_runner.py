@@ -117,6 +117,14 @@ def test_run_command_writes_json_and_partial_json_on_ctrl_c(toy, tmp_path, monke
     assert part['splits'] == [0, 1] and part['complete'] is False
 
 
+def test_default_output_names():
+    from experiments.run_command import default_out
+    assert default_out('actor', 'GCN', 'graphite').endswith('results/actor-gcn-graphite.json')
+    assert default_out('actor', 'gcn', None).endswith('results/actor-gcn.json')
+    assert default_out('actor', 'graphite', 'graphite').endswith('results/actor-graphite.json')
+    assert default_out('actor', 'graphite', None).endswith('results/actor-graphite-original.json')
+
+
 def test_run_command_clear_errors(tmp_path):
     from experiments import run_command
     assert run_command.main(_args(dataset='no-such-dataset')) == 2
