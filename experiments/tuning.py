@@ -40,6 +40,7 @@ import importlib
 import math
 import multiprocessing
 import os
+import signal
 import socket
 import sys
 import tempfile
@@ -459,9 +460,10 @@ def tune(spec: TuneSpec, workers: int = 1, progress: bool = True, backend: Optio
          ) -> optuna.Study:
     """Run the search of ``spec`` with ``workers`` local processes and return the (reloaded) study.
 
-    With ``workers == 1`` the trials run in this process; otherwise ``workers`` fresh processes (``spawn``: no
-    inherited torch thread pools or open database connections) run :func:`run_worker` on the same study while
-    this process shows progress. Each worker uses ``spec.threads`` torch threads.
+    This process is worker 0 (with the progress bar); ``workers - 1`` fresh processes (``spawn``: no inherited
+    torch thread pools or open database connections) run :func:`run_worker` on the same study next to it. Each
+    worker uses ``spec.threads`` torch threads. If worker 0 fails or is interrupted, the others are interrupted
+    too (their running trial is recorded as ``FAIL``, finished trials stay).
 
     Raises:
         RuntimeError: a worker process exited with an error.
@@ -485,33 +487,24 @@ def tune(spec: TuneSpec, workers: int = 1, progress: bool = True, backend: Optio
         raise ValueError('a backend object cannot be sent to worker processes; pass spec.objective="module:fn"')
     ctx = multiprocessing.get_context('spawn')
     procs = [ctx.Process(target=_worker_main, args=(spec, i), name=f'graphite-tune-{i}', daemon=False)
-             for i in range(workers)]
+             for i in range(1, workers)]
     for p in procs:
         p.start()
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=spec.n_trials, initial=min(count_trials(study), spec.n_trials),
-                   desc=f'{spec.study_name} ({workers} workers)', unit='trial', dynamic_ncols=True)
     try:
-        while any(p.is_alive() for p in procs):
-            for p in procs:
-                p.join(timeout=1.0 / workers)
-            if bar is not None:
-                done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
-                bar.n = min(done, spec.n_trials)
-                best = best_trial_or_none(study)
-                bar.set_postfix(best=f'{best.value:.4f}' if best else '-', refresh=False)
-                bar.refresh()
-    except KeyboardInterrupt:
-        for p in procs:  # workers got the SIGINT too and are finishing their trial as FAIL
-            p.join(timeout=10)
+        # this process is worker 0: it already holds the imports (and, after its first trial, the dataset)
+        run_worker(spec, 0, progress=progress, unique_sampler=True)
+    except BaseException:
+        for p in procs:  # let the other workers record their running trial as FAIL and stop (as on Ctrl-C)
+            if p.is_alive():
+                os.kill(p.pid, signal.SIGINT)
+        for p in procs:
+            p.join(timeout=30)
             if p.is_alive():
                 p.terminate()
+                p.join()
         raise
-    finally:
-        if bar is not None:
-            bar.close()
+    for p in procs:
+        p.join()
     bad = [(p.name, p.exitcode) for p in procs if p.exitcode != 0]
     if bad:
         raise RuntimeError(f'worker(s) failed: {bad}; the study keeps every finished trial, re-run to continue')

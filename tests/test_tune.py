@@ -272,7 +272,9 @@ def test_report_schedule_and_warmup_follow_the_training_schedule(studies):
     assert all(sorted(t.intermediate_values) == [0, 3, 6, 9] for t in study.trials)
 
 
-def test_two_worker_processes_share_one_journal(studies):
+def test_two_worker_processes_share_one_journal(studies, monkeypatch):
+    monkeypatch.setenv('STANDIN_SLOW_FROM', '0')  # 0.5 s per trial: the spawned worker starts before the end
+    monkeypatch.setenv('STANDIN_SLEEP', '0.05')
     spec = make_spec('w', n_trials=16, pruning=False)
     study = tuning.tune(spec, workers=2, progress=False)
     trials = load('w').get_trials()
@@ -280,7 +282,7 @@ def test_two_worker_processes_share_one_journal(studies):
     assert all(t.state == TrialState.COMPLETE for t in trials)
     assert sorted(t.number for t in trials) == list(range(len(trials)))
     workers = {t.user_attrs['worker'] for t in trials}
-    assert len(workers) == 2 and str(os.getpid()) not in {w.split(':')[1] for w in workers}
+    assert len(workers) == 2 and str(os.getpid()) in {w.split(':')[1] for w in workers}  # this process is worker 0
     assert len({tuple(sorted(t.params.items())) for t in trials}) == len(trials)  # no duplicated proposals
     assert study.best_value == pytest.approx(max(standin_value(t.params) for t in trials))
 
@@ -470,3 +472,17 @@ def test_worker_survives_its_trial_being_failed_as_stale(studies):
         ran = tuning.run_worker(spec, backend=backend)
     states = [t.state for t in load('stale').get_trials()]
     assert ran == 5 and states == [TrialState.COMPLETE, TrialState.FAIL] + [TrialState.COMPLETE] * 3
+
+
+def test_diverging_trial_is_recorded_and_a_bug_stops_the_worker(studies):
+    def backend(params, seed, on_eval):
+        if seed == 1:
+            raise FloatingPointError('training loss became nan')  # the runner's divergence error: FAIL, go on
+        if seed == 3:
+            raise ValueError('a bug in the objective')  # anything else: FAIL and stop, nothing silently skipped
+        return standin_objective(params, seed, on_eval)
+
+    with pytest.raises(ValueError, match='a bug in the objective'):
+        tuning.tune(make_spec('bug', n_trials=6), progress=False, backend=backend)
+    states = [t.state for t in load('bug').get_trials()]
+    assert states == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE, TrialState.FAIL]
