@@ -243,6 +243,7 @@ def main(argv=None) -> int:
     parser.add_argument('--cache', default=os.environ.get('GRAPHITE_ROOT', '/tmp/graphite_bench_cache'),
                         help='dataset cache directory (never the read-only mirror)')
     parser.add_argument('--no-ops', action='store_true', help='only the gated aggregation rows')
+    parser.add_argument('--no-gated', action='store_true', help='only the scatter/segment/spmm rows')
     args = parser.parse_args(argv)
     os.environ.setdefault('GRAPHITE_DATA', '/work/shared/data')
     torch.set_num_threads(args.threads)
@@ -252,7 +253,8 @@ def main(argv=None) -> int:
     for name in args.graphs:
         edge_index, n = actor_graph(args.cache) if name == 'actor' else synthetic_graph()
         print(f'{name}: {n} nodes, {edge_index.size(1)} edges', file=sys.stderr, flush=True)
-        rows += gated_rows(name, edge_index, n, args.hidden, args.repeat, args.max_edge_gb * 1e9)
+        if not args.no_gated:
+            rows += gated_rows(name, edge_index, n, args.hidden, args.repeat, args.max_edge_gb * 1e9)
         if not args.no_ops:
             rows += op_rows(name, edge_index, n, args.op_hidden, args.repeat)
     print(table(rows))

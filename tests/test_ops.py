@@ -410,3 +410,41 @@ def test_bad_input_is_rejected_with_clear_errors():
         ops.gated_spmm(ei, x, torch.randn(4), torch.randn(4), tau=0.0)
     with pytest.raises(ValueError, match='tau must be a scalar'):
         ops.gated_spmm(ei, x, torch.randn(4), torch.randn(4), tau=torch.ones(2))
+
+
+def test_index_facts_are_memoised_but_follow_inplace_changes():
+    """Validation results (range, sortedness, row pointers) are remembered per tensor; an in-place change of the
+    index is seen at the next call (version counter), so nothing stale is used."""
+    src = torch.randn(6, 5, dtype=torch.float64)
+    index = torch.tensor([0, 0, 1, 2, 2, 3])                      # sorted: segment path
+    torch.testing.assert_close(ops.scatter(src, index, reduce='max'), ref_scatter(src, index, 4, 'max'))
+    index[0] = 3                                                  # now unsorted
+    torch.testing.assert_close(ops.scatter(src, index, reduce='max'), ref_scatter(src, index, 4, 'max'))
+    index[1] = 7
+    with pytest.raises(ValueError, match='index values'):
+        ops.scatter(src, index, dim_size=4)
+    ptr = torch.tensor([0, 2, 6])
+    torch.testing.assert_close(ops.segment(src, ptr), ref_scatter(src, torch.tensor([0, 0, 1, 1, 1, 1]), 2, 'sum'))
+    with pytest.raises(ValueError, match='end at src.size'):
+        ops.segment(src[:5], ptr)                                  # same ptr, other src: still checked
+    ptr[1] = 7
+    with pytest.raises(ValueError, match='non-decreasing'):
+        ops.segment(src, ptr)
+    with torch.inference_mode():                                   # no version counter: no memo, still correct
+        x = torch.randn(4, 3)
+        ei = torch.tensor([[0, 1, 2], [1, 2, 3]])
+        w = torch.rand(3)
+        torch.testing.assert_close(ops.spmm(ei, x, w), ref_spmm(ei, x, w, 'sum'))
+        torch.testing.assert_close(ops.scatter(x, torch.tensor([1, 1, 0, 0]), reduce='mean'),
+                                   ref_scatter(x, torch.tensor([1, 1, 0, 0]), 2, 'mean'))
+
+
+def test_tensor_memo_capacity_and_identity():
+    from graphite.ops.tensor_memo import TensorMemo
+    memo = TensorMemo(capacity=2)
+    a, b, c = torch.arange(3), torch.arange(3), torch.arange(4)
+    memo.get(a)['k'] = 1
+    assert memo.get(a) == {'k': 1} and memo.get(b) == {}           # equal values, other tensor: separate
+    memo.get(b)['k'] = 2
+    memo.get(c)['k'] = 3                                            # evicts a (least recently used)
+    assert memo.get(a) == {} and memo.get(c) == {'k': 3}

@@ -21,11 +21,11 @@ argument > ``GRAPHITE_OPS_BACKEND`` environment variable > automatic choice.
 
 Pass a :class:`CSR` (built once per graph) rather than an ``edge_index`` on hot paths: the CSR caches its
 transpose, expanded rows, degrees and the CSR-ordered copy of a constant ``edge_weight``. An ``edge_index`` is
-converted through a one-entry cache keyed by tensor identity and version.
+converted once and remembered (with the facts checked about ``scatter`` indices and ``segment`` pointers) per
+tensor identity and version, see :mod:`graphite.ops.tensor_memo`.
 """
 from __future__ import annotations
 
-import weakref
 from typing import Optional, Tuple, Union
 
 import torch
@@ -34,6 +34,7 @@ from torch import Tensor
 from graphite.ops import backend as _backend
 from graphite.ops.backend import BACKENDS, BackendUnavailableError, available_backends
 from graphite.ops.csr import CSR
+from graphite.ops.tensor_memo import TensorMemo
 
 __all__ = ['CSR', 'scatter', 'segment', 'spmm', 'gated_spmm', 'BACKENDS', 'BackendUnavailableError',
            'available_backends']
@@ -41,24 +42,49 @@ __all__ = ['CSR', 'scatter', 'segment', 'spmm', 'gated_spmm', 'BACKENDS', 'Backe
 Adjacency = Union[Tensor, CSR]
 REDUCES = ('sum', 'mean', 'max', 'min')
 
-_csr_cache: Optional[Tuple[weakref.ref, tuple, CSR]] = None
+_memo = TensorMemo(capacity=8)
 
 
 def _as_csr(adj: Adjacency, num_nodes: int) -> CSR:
-    """``adj`` itself if it is a :class:`CSR`, else the CSR of the ``edge_index`` (one-entry identity cache)."""
-    global _csr_cache
+    """``adj`` itself if it is a :class:`CSR`, else the CSR of the ``edge_index`` (memoised per tensor)."""
     if isinstance(adj, CSR):
         if adj.num_src != num_nodes:
             raise ValueError(f'CSR has num_src={adj.num_src} source nodes but x has {num_nodes} rows')
         return adj
     if not isinstance(adj, Tensor):
         raise TypeError(f'adj must be an edge_index tensor [2, E] or a graphite.ops.CSR, got {type(adj).__name__}')
-    key = (adj._version, adj.data_ptr(), tuple(adj.shape), adj.device, num_nodes)
-    if _csr_cache is not None and _csr_cache[0]() is adj and _csr_cache[1] == key:
-        return _csr_cache[2]
-    csr = CSR.from_edge_index(adj, num_nodes)
-    _csr_cache = (weakref.ref(adj), key, csr)
+    facts = _memo.get(adj)
+    csr = facts.get(('csr', num_nodes))
+    if csr is None:
+        csr = CSR.from_edge_index(adj, num_nodes)
+        facts[('csr', num_nodes)] = csr
     return csr
+
+
+def _index_facts(index: Tensor) -> Tuple[int, int, bool]:
+    """(min, max, sorted) of a 1-D index, memoised per tensor."""
+    facts = _memo.get(index)
+    found = facts.get('range')
+    if found is None:
+        if index.numel():
+            lo, hi = torch.aminmax(index)
+            is_sorted = index.numel() < 2 or bool((index[1:] >= index[:-1]).all())
+            found = (int(lo), int(hi), is_sorted)
+        else:
+            found = (0, -1, True)
+        facts['range'] = found
+    return found
+
+
+def _sorted_ptr(index: Tensor, dim_size: int) -> Tensor:
+    """Row pointers ``[dim_size + 1]`` of a sorted index, memoised per tensor."""
+    facts = _memo.get(index)
+    ptr = facts.get(('ptr', dim_size))
+    if ptr is None:
+        ptr = torch.zeros(dim_size + 1, dtype=torch.long, device=index.device)
+        torch.cumsum(torch.bincount(index, minlength=dim_size), 0, out=ptr[1:])
+        facts[('ptr', dim_size)] = ptr
+    return ptr
 
 
 def _check_reduce(reduce: str, allowed=REDUCES) -> str:
@@ -141,11 +167,7 @@ def scatter(src: Tensor, index: Tensor, dim: int = 0, dim_size: Optional[int] = 
         raise ValueError(f'index must have shape [src.size(dim)] = [{src.size(dim)}], got {tuple(index.shape)}')
     if index.device != src.device:
         raise ValueError(f'index is on {index.device} but src is on {src.device}')
-    if index.numel():
-        lo, hi = torch.aminmax(index)
-        lo, hi = int(lo), int(hi)
-    else:
-        lo, hi = 0, -1
+    lo, hi, is_sorted = _index_facts(index)
     if dim_size is None:
         dim_size = hi + 1
     dim_size = int(dim_size)
@@ -154,7 +176,8 @@ def scatter(src: Tensor, index: Tensor, dim: int = 0, dim_size: Optional[int] = 
     moved = src.movedim(dim, 0)
     flat, trailing = _as_2d(moved)
     name = _backend.resolve('scatter', reduce, src.device, backend)
-    out = _backend.get(name).scatter(flat, index, dim_size, reduce)
+    ptr = _sorted_ptr(index, dim_size) if is_sorted and index.numel() else None
+    out = _backend.get(name).scatter(flat, index, dim_size, reduce, ptr)
     return out.reshape((dim_size,) + trailing).movedim(0, dim)
 
 
@@ -179,11 +202,16 @@ def segment(src: Tensor, ptr: Tensor, reduce: str = 'sum', backend: Optional[str
         raise ValueError(f'ptr must have shape [N + 1] with N >= 0, got {tuple(ptr.shape)}')
     if ptr.device != src.device:
         raise ValueError(f'ptr is on {ptr.device} but src is on {src.device}')
-    if int(ptr[0]) != 0 or int(ptr[-1]) != src.size(0):
-        raise ValueError(f'ptr must start at 0 and end at src.size(0) = {src.size(0)}, got '
-                         f'{int(ptr[0])} ... {int(ptr[-1])}')
-    if ptr.numel() > 1 and bool((ptr[1:] < ptr[:-1]).any()):
-        raise ValueError('ptr must be non-decreasing')
+    facts = _memo.get(ptr)
+    if 'ptr_ok' not in facts:
+        if int(ptr[0]) != 0 or int(ptr[-1]) != src.size(0):
+            raise ValueError(f'ptr must start at 0 and end at src.size(0) = {src.size(0)}, got '
+                             f'{int(ptr[0])} ... {int(ptr[-1])}')
+        if ptr.numel() > 1 and bool((ptr[1:] < ptr[:-1]).any()):
+            raise ValueError('ptr must be non-decreasing')
+        facts['ptr_ok'] = int(ptr[-1])
+    elif facts['ptr_ok'] != src.size(0):
+        raise ValueError(f'ptr must start at 0 and end at src.size(0) = {src.size(0)}, got 0 ... {facts["ptr_ok"]}')
     flat, trailing = _as_2d(src)
     name = _backend.resolve('segment', reduce, src.device, backend)
     out = _backend.get(name).segment(flat, ptr, reduce)

@@ -138,7 +138,7 @@ class CSR:
         Constant weights (no autograd) are cached by tensor identity and version, so passing the same weight
         tensor at every step costs nothing after the first call.
         """
-        if edge_weight.requires_grad:
+        if edge_weight.requires_grad or edge_weight.is_inference():
             return edge_weight.index_select(0, self.perm)
         key = (id(edge_weight), edge_weight._version, edge_weight.data_ptr(), edge_weight.dtype)
         cached = self._weight_cache

@@ -18,7 +18,9 @@ from torch import Tensor
 from graphite.ops.csr import CSR
 
 
-def scatter(src: Tensor, index: Tensor, dim_size: int, reduce: str) -> Tensor:
+def scatter(src: Tensor, index: Tensor, dim_size: int, reduce: str, ptr: Optional[Tensor] = None) -> Tensor:
+    if ptr is not None:  # sorted index: the CSR kernel
+        return torch_scatter.segment_csr(src, ptr, reduce=reduce)
     return torch_scatter.scatter(src, index, dim=0, dim_size=dim_size, reduce=reduce)
 
 

@@ -216,7 +216,9 @@ def segment(src: Tensor, ptr: Tensor, reduce: str) -> Tensor:
     return TritonReduceArg.apply(seg, src, src.new_ones(seg.num_edges), reduce, False)
 
 
-def scatter(src: Tensor, index: Tensor, dim_size: int, reduce: str) -> Tensor:
+def scatter(src: Tensor, index: Tensor, dim_size: int, reduce: str, ptr: Optional[Tensor] = None) -> Tensor:
+    if ptr is not None:  # already sorted
+        return segment(src, ptr, reduce)
     perm = torch.argsort(index, stable=True)
     ptr = torch.zeros(dim_size + 1, dtype=torch.long, device=index.device)
     torch.cumsum(torch.bincount(index, minlength=dim_size), 0, out=ptr[1:])
