@@ -31,6 +31,7 @@ def main(argv=None) -> int:
     ap.add_argument('--num-nodes', type=int, default=1000)
     ap.add_argument('--avg-degree', type=float, default=10.0)
     ap.add_argument('--graph-seed', type=int, default=0)
+    ap.add_argument('--profile', choices=['monotone', 'gated'], default='monotone')
     ap.add_argument('--runs', type=int, default=1)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=1)
@@ -74,7 +75,8 @@ def main(argv=None) -> int:
     t0 = time.time()
     for s, enc, sep, dec in bar:
         if s not in profiles:
-            data = make_link_graph(args.num_nodes, s, avg_degree=args.avg_degree, seed=args.graph_seed)
+            data = make_link_graph(args.num_nodes, s, profile=args.profile, avg_degree=args.avg_degree,
+                                   seed=args.graph_seed)
             prof = edge_similarity_profile(data.x, data.edge_index, seed=0)
             test = threshold_test(prof.edge, prof.non_edge)
             plot_similarity(prof, os.path.join(args.out, f'similarity_S{s:+.2f}.png'),
@@ -116,7 +118,7 @@ def write_outputs(args, sims, encoders, decoders, done, profiles, params, second
     os.replace(tmp, os.path.join(args.out, 'sweep.csv'))
     lines = [f'# Synthetic sweep: test MRR (x100) vs similarity knob S', '',
              f'Graphs: `linkpred.synthetic.make_link_graph(num_nodes={args.num_nodes}, similarity=S, '
-             f'avg_degree={args.avg_degree}, seed={args.graph_seed})` (monotone profile). Training params: '
+             f"avg_degree={args.avg_degree}, seed={args.graph_seed}, profile='{args.profile}')`. Training params: "
              f'`{json.dumps(params)}`, {args.runs} run(s), seed {args.seed}. MRR against 100 uniform negatives per '
              f'test positive. Total {seconds / 60:.1f} min.', '',
              '| S | ' + ' | '.join(f'{s:+.2f}' for s in sims) + ' |',
