@@ -53,8 +53,9 @@ def allowed_params(model: str) -> Set[str]:
     from graphite.nn import get_model
     cls = get_model(model)
     sig = inspect.signature(cls.__init__)
-    names = {n for n, p in sig.parameters.items()
-             if n not in ('self', 'in_channels', 'out_channels') and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    skip = ('self', 'in_channels', 'out_channels')
+    names = {n for n, p in sig.parameters.items() if n not in skip and p.kind in kinds}
     return names | set(TRAINING_DEFAULTS)
 
 

@@ -17,8 +17,9 @@ def add_arguments(parser):
                         help="apply the GRAPHITE transform ('none' forces the original graph; default: the "
                              "config's transform)")
     parser.add_argument('--splits', default=None, help="splits to run, e.g. '0-9' or '0,3' (default: all)")
-    parser.add_argument('--config', default=None, help='YAML config (default: experiments/configs/<dataset>/<model>.yaml, '
-                                                       'then configs/default/<model>.yaml)')
+    parser.add_argument('--config', default=None,
+                        help='YAML config (default: experiments/configs/<dataset>/<model>.yaml, '
+                             'then configs/default/<model>.yaml)')
     parser.add_argument('--set', dest='overrides', action='append', default=[], metavar='KEY=VALUE',
                         help='override a parameter of the config (repeatable), e.g. --set lr=0.001')
     parser.add_argument('--out', default=None, help='result JSON (default: experiments/results/'

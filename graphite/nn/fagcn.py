@@ -6,6 +6,7 @@ from typing import Optional
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import FAConv
+
 from graphite.nn.dropout import dropout
 from graphite.nn.input_linear import InputLinear
 

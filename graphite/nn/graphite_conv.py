@@ -8,9 +8,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from graphite.nn.dropout import dropout
 from graphite.nn.typed_adjacency import TypedAdjacency
 from graphite.ops import gated_spmm
-from graphite.nn.dropout import dropout
 
 __all__ = ['GraphiteConv']
 

@@ -6,10 +6,10 @@ from typing import Optional
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from graphite.nn.graphite_conv import GraphiteConv
-from graphite.nn.typed_adjacency import TypedAdjacency
 from graphite.nn.dropout import dropout
+from graphite.nn.graphite_conv import GraphiteConv
 from graphite.nn.input_linear import InputLinear
+from graphite.nn.typed_adjacency import TypedAdjacency
 
 __all__ = ['GraphiteNet']
 

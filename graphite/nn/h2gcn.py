@@ -7,10 +7,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from graphite.nn.normalized_adjacency import sym_normalized, two_hop_edges
-from graphite.ops import spmm
 from graphite.nn.dropout import dropout
 from graphite.nn.input_linear import InputLinear
+from graphite.nn.normalized_adjacency import sym_normalized, two_hop_edges
+from graphite.ops import spmm
 
 __all__ = ['H2GCN']
 

@@ -5,6 +5,7 @@ from typing import Optional
 
 import torch.nn.functional as F
 from torch import Tensor, nn
+
 from graphite.nn.dropout import dropout
 from graphite.nn.input_linear import InputLinear
 

@@ -5,6 +5,7 @@ from typing import Optional
 
 import torch.nn.functional as F
 from torch import Tensor, nn
+
 from graphite.nn.dropout import dropout
 
 __all__ = ['StackedGNN']
