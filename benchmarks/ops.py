@@ -251,7 +251,12 @@ def main(argv=None) -> int:
           f'{", ".join(B.available_backends(torch.device("cpu")))}', file=sys.stderr)
     rows: List[Dict] = []
     for name in args.graphs:
-        edge_index, n = actor_graph(args.cache) if name == 'actor' else synthetic_graph()
+        try:
+            edge_index, n = actor_graph(args.cache) if name == 'actor' else synthetic_graph()
+        except Exception as exc:  # noqa: BLE001 - missing raw files should not hide the other graph's numbers
+            print(f'{name}: skipped, could not build the graph ({type(exc).__name__}: {exc}); set GRAPHITE_DATA '
+                  'to the raw-data mirror', file=sys.stderr)
+            continue
         print(f'{name}: {n} nodes, {edge_index.size(1)} edges', file=sys.stderr, flush=True)
         if not args.no_gated:
             rows += gated_rows(name, edge_index, n, args.hidden, args.repeat, args.max_edge_gb * 1e9)

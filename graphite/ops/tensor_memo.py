@@ -31,6 +31,7 @@ class TensorMemo:
         if t.is_inference():
             return {}
         key = (t._version, t.data_ptr(), tuple(t.shape), t.dtype, t.device)
+        self._entries = [e for e in self._entries if e[0]() is not None]  # drop facts of freed tensors
         for pos, (ref, k, data) in enumerate(self._entries):
             if ref() is t:
                 if k == key:
