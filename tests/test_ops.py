@@ -448,3 +448,29 @@ def test_tensor_memo_capacity_and_identity():
     memo.get(b)['k'] = 2
     memo.get(c)['k'] = 3                                            # evicts a (least recently used)
     assert memo.get(a) == {} and memo.get(c) == {'k': 3}
+
+
+@pytest.mark.parametrize('reduce', REDUCES)
+def test_torch_backend_fallback_without_cpu_reduce_kernels(monkeypatch, reduce):
+    """The code path used on devices without PyTorch's CPU-only reduction kernels (CUDA without Triton), forced on
+    CPU: vendor CSR product + sampled_addmm for sums, gather + scatter_reduce_ for max/min and segments."""
+    from graphite.ops import torch_backend as TB
+    monkeypatch.setattr(TB, 'REDUCE_KERNEL_DEVICES', set())
+    ei = make_graph(seed=30)
+    g = torch.Generator().manual_seed(31)
+    x = torch.randn(12, 4, generator=g, dtype=torch.float64)
+    w = torch.rand(ei.size(1), generator=g, dtype=torch.float64) + 0.1
+    xs, ws, xr, wr = leaf(x), leaf(w), leaf(x), leaf(w)
+    out = ops.spmm(CSR.from_edge_index(ei, 12), xs, ws, reduce=reduce, backend='torch')
+    ref = ref_spmm(ei, xr, wr, reduce)
+    torch.testing.assert_close(out, ref)
+    assert_grads_match(out, ref, (xs, ws), (xr, wr), torch.float64)
+    torch.testing.assert_close(ops.spmm(ei, x, w, reduce=reduce, backend='torch'), ref.detach())
+    ptr = torch.tensor([0, 3, 3, 10])
+    src = torch.randn(10, 4, generator=g, dtype=torch.float64, requires_grad=True)
+    index = torch.repeat_interleave(torch.arange(3), ptr.diff())
+    torch.testing.assert_close(ops.segment(src, ptr, reduce=reduce, backend='torch'),
+                               ref_scatter(src, index, 3, reduce))
+    if reduce == 'sum':
+        s = torch.randn(12, generator=g, dtype=torch.float64)
+        torch.testing.assert_close(ops.gated_spmm(ei, x, s, s, w, backend='torch'), ref_gated(ei, x, s, s, w, 1.0))

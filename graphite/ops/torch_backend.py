@@ -12,6 +12,12 @@
 
 ``torch.sparse.mm``'s own autograd is not used: it fails on CSR matrices with empty rows when the values need a
 gradient (PyTorch 2.13).
+
+The reduction kernels (``sparse.mm(..., reduce=)``, ``_sparse_mm_reduce_impl``) exist on CPU only. On other devices
+(CUDA without Triton) sums use the vendor CSR product ``torch.sparse.mm(csr, x)`` and ``sampled_addmm``; max/min
+SpMM falls back to gathering the weighted messages and ``scatter_reduce_`` (this one materialises ``[E, F]``), and
+segment reductions to ``scatter_reduce_`` over the expanded rows. The fallbacks are tested on CPU by switching
+:data:`REDUCE_KERNEL_DEVICES` off.
 """
 from __future__ import annotations
 
@@ -24,6 +30,17 @@ from torch.autograd import Function
 from graphite.ops.csr import CSR
 
 _ATEN_REDUCE = {'max': 'amax', 'min': 'amin'}
+#: device types whose ``torch.sparse.mm`` supports ``reduce=`` and ``_sparse_mm_reduce_impl`` (PyTorch 2.13: CPU)
+REDUCE_KERNEL_DEVICES = {'cpu'}
+
+
+def _has_reduce_kernels(t: Tensor) -> bool:
+    return t.device.type in REDUCE_KERNEL_DEVICES
+
+
+def _mm_sum(a: Tensor, x: Tensor) -> Tensor:
+    """``a @ x`` for a CSR ``a``: the CPU reduction kernel (faster than MKL here) or the vendor product."""
+    return torch.sparse.mm(a, x, 'sum') if _has_reduce_kernels(x) else torch.sparse.mm(a, x)
 
 
 def _sddmm(csr: CSR, a: Tensor, b: Tensor) -> Tensor:
@@ -43,7 +60,7 @@ class SpMMSum(Function):
         ctx.save_for_backward(x, values)
         if csr.num_edges == 0:
             return x.new_zeros(csr.num_dst, x.size(1))
-        return torch.sparse.mm(csr.sparse(values), x, 'sum')
+        return _mm_sum(csr.sparse(values), x)
 
     @staticmethod
     def backward(ctx, grad: Tensor):
@@ -56,7 +73,7 @@ class SpMMSum(Function):
                 grad_x = x.new_zeros(x.shape)
             else:
                 t = csr.transpose()
-                grad_x = torch.sparse.mm(t.sparse(values.index_select(0, csr.transpose_entry)), grad, 'sum')
+                grad_x = _mm_sum(t.sparse(values.index_select(0, csr.transpose_entry)), grad)
         if ctx.needs_input_grad[2]:
             grad_v = _sddmm(csr, grad, x)
         return None, grad_x, grad_v
@@ -119,7 +136,7 @@ class SegmentSum(Function):
         if seg.num_edges == 0:
             return src.new_zeros(seg.num_dst, src.size(1))
         v = values if values is not None else src.new_ones(seg.num_edges)
-        return torch.sparse.mm(seg.sparse(v), src, 'sum')
+        return _mm_sum(seg.sparse(v), src)
 
     @staticmethod
     def backward(ctx, grad: Tensor):
@@ -166,11 +183,21 @@ def _needs_grad(*tensors: Optional[Tensor]) -> bool:
     return torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
 
 
+def _gather_reduce(csr: CSR, x: Tensor, values: Tensor, reduce: str) -> Tensor:
+    """max/min SpMM without the CPU reduction kernel: weighted messages ``[E, F]`` and ``scatter_reduce_``."""
+    msg = x.index_select(0, csr.col) * values.unsqueeze(-1)
+    out = x.new_zeros(csr.num_dst, x.size(1))
+    return out.scatter_reduce_(0, csr.row.view(-1, 1).expand_as(msg), msg, _ATEN_REDUCE[reduce],
+                               include_self=False)
+
+
 def spmm(csr: CSR, x: Tensor, values: Optional[Tensor], reduce: str) -> Tensor:
     """``x`` is ``[num_src, F]`` contiguous, ``values`` ``[E]`` in CSR order (or ``None`` = ones)."""
     if values is None:
         values = _ones(csr.num_edges, x.dtype, x.device)
-    if not _needs_grad(x, values) and csr.num_edges:
+    if not _has_reduce_kernels(x) and reduce in _ATEN_REDUCE:
+        return _gather_reduce(csr, x, values, reduce)
+    if not _needs_grad(x, values) and csr.num_edges and _has_reduce_kernels(x):
         # inference: one native call, no autograd bookkeeping and no arg-max buffer
         return torch.sparse.mm(csr.sparse(values), x, _ATEN_REDUCE.get(reduce, reduce))
     if reduce == 'mean':  # sum with entry values w / deg(row)
@@ -191,6 +218,10 @@ def gated_spmm(csr: CSR, x: Tensor, s_src: Tensor, s_dst: Tensor, values: Option
 def segment(src: Tensor, ptr: Tensor, reduce: str) -> Tensor:
     """``src`` is ``[E, F]`` contiguous, ``ptr`` ``[N + 1]`` validated row pointers."""
     seg = _segment_csr(ptr, ptr.numel() - 1)
+    if not _has_reduce_kernels(src):
+        out = src.new_zeros(seg.num_dst, src.size(1))
+        aten = {'sum': 'sum', 'mean': 'mean', 'max': 'amax', 'min': 'amin'}[reduce]
+        return out.scatter_reduce_(0, seg.row.view(-1, 1).expand_as(src), src, aten, include_self=False)
     if not _needs_grad(src) and seg.num_edges:
         return torch.sparse.mm(seg.sparse(_ones(seg.num_edges, src.dtype, src.device)), src,
                                _ATEN_REDUCE.get(reduce, reduce))
