@@ -138,7 +138,8 @@ def bar_chart(results: List[Dict[str, Any]], path: str) -> None:
         labels, ours, err, pubs = [], [], [], []
         for r in items:
             if 'ours' in r:
-                labels.append(r['model'] + ('+G' if r['transform'] != '-' else ''))
+                plain = r['transform'] == '-' or r['model'] == 'graphite'  # GRAPHITE always uses its transform
+                labels.append(r['model'] + ('' if plain else '+G'))
                 ours.append(100 * r['ours'][0])
                 err.append(100 * r['ours'][1])
                 pubs.append(r['published'][0] if r['published'] else float('nan'))
@@ -150,6 +151,7 @@ def bar_chart(results: List[Dict[str, Any]], path: str) -> None:
         xs = list(range(len(labels)))
         ax.bar([x - 0.2 for x in xs], ours, 0.4, yerr=err, capsize=2, label='ours', color='tab:blue')
         ax.bar([x + 0.2 for x in xs], pubs, 0.4, label='published', color='tab:gray', hatch='//', alpha=0.7)
+        ax.set_xlim(-0.7, max(len(xs) - 1, 3) + 0.7)  # keep bars narrow in panels with few runs
         ax.set_xticks(xs)
         ax.set_xticklabels(labels, rotation=45, ha='right', fontsize=8)
         metric = items[0].get('metric', '')
