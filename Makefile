@@ -22,8 +22,11 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 setup: $(VENV)/.installed
 
+# The main job: Actor before/after the transform, then GRAPHITE trained on one Geom-GCN split (about a minute).
+# `graphite run --dataset actor --model graphite` runs all 10 splits (see README).
 run: setup
 	$(BIN)/graphite report --dataset actor
+	$(BIN)/graphite run --dataset actor --model graphite --splits 0 --out experiments/results/quickstart/actor-graphite.json
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
