@@ -117,6 +117,22 @@ def find_config(dataset: str, model: str, transform: Optional[str] = None) -> st
     raise ConfigError(f'no config for dataset={dataset!r} model={model!r}; looked for: {candidates}')
 
 
+def read_identity(path: str):
+    """``(dataset, model)`` named by the config file at ``path`` (for ``graphite run --config FILE``).
+
+    Raises:
+        ConfigError: the file does not name both.
+    """
+    if not os.path.exists(path):
+        raise ConfigError(f'config file {path!r} does not exist')
+    with open(path) as f:
+        raw = yaml.safe_load(f) or {}
+    missing = [k for k in ('dataset', 'model') if not isinstance(raw, dict) or not raw.get(k)]
+    if missing:
+        raise ConfigError(f'{path}: no {" / ".join(missing)} in the file: pass --{" and --".join(missing)}')
+    return str(raw['dataset']), str(raw['model'])
+
+
 def load_config(dataset: str, model: str, path: Optional[str] = None, overrides: Iterable[str] = (),
                 transform: Optional[str] = None) -> Dict[str, Any]:
     """Load, validate and complete a configuration.

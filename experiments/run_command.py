@@ -10,9 +10,11 @@ RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results'
 
 
 def add_arguments(parser):
-    parser.add_argument('--dataset', required=True, help='dataset name (see `graphite report` / graphite.datasets)')
-    parser.add_argument('--model', required=True, help='model name: graphite, mlp, gcn, sage, gat, gin, fagcn, '
-                                                       'h2gcn, gprgnn, gcnii, jknet')
+    parser.add_argument('--dataset', default=None,
+                        help="dataset name (see `graphite report` / graphite.datasets); default: the --config's "
+                             "`dataset`")
+    parser.add_argument('--model', default=None, help="model name: graphite, mlp, gcn, sage, gat, gin, fagcn, "
+                                                      "h2gcn, gprgnn, gcnii, jknet; default: the --config's `model`")
     parser.add_argument('--transform', choices=['graphite', 'none'], default=None,
                         help="apply the GRAPHITE transform ('none' forces the original graph; default: the "
                              "config's transform)")
@@ -64,6 +66,21 @@ def main(args) -> int:
             print(f'error: --threads must be >= 1, got {args.threads}', file=sys.stderr)
             return 2
         torch.set_num_threads(args.threads)
+    if args.dataset is None or args.model is None:
+        # `graphite run --config best.yaml`: dataset and model come from the file (as `graphite tune --export`
+        # writes them).
+        if args.config is None:
+            print('error: --dataset and --model are required unless --config names a file with `dataset` and '
+                  '`model`', file=sys.stderr)
+            return 2
+        from experiments.config import read_identity
+        try:
+            dataset, model = read_identity(args.config)
+        except (OSError, ValueError) as e:
+            print(f'error: {e}', file=sys.stderr)
+            return 2
+        args.dataset = args.dataset or dataset
+        args.model = args.model or model
     try:
         from graphite.datasets import canonical_name
         canonical_name(args.dataset)

@@ -191,3 +191,25 @@ def test_every_committed_config_is_valid(path):
     if dataset != 'default':
         from graphite.datasets import canonical_name
         assert canonical_name(dataset) == dataset
+
+
+def test_run_command_takes_dataset_and_model_from_config(toy, tmp_path, monkeypatch):
+    """`graphite run --config best.yaml` (as written by `graphite tune --export`) needs no --dataset/--model."""
+    import yaml
+
+    import graphite.datasets
+    from experiments import run_command
+    seen = []
+    monkeypatch.setattr(graphite.datasets, 'load', lambda name, **kw: seen.append(name) or toy)
+    cfg = tmp_path / 'best.yaml'
+    cfg.write_text(yaml.safe_dump({'dataset': 'cornell', 'model': 'mlp', 'transform': None,
+                                   'params': {'epochs': 3, 'hidden_channels': 8}}))
+    out = tmp_path / 'r.json'
+    assert run_command.main(_args(dataset=None, model=None, config=str(cfg), out=str(out), splits='0')) == 0
+    res = json.loads(out.read_text())
+    assert seen == ['cornell'] and res['model'] == 'mlp' and res['config']['epochs'] == 3
+    # a config that names neither, and no flags: a clear error instead of a guess
+    bare = tmp_path / 'bare.yaml'
+    bare.write_text(yaml.safe_dump({'params': {'epochs': 3}}))
+    assert run_command.main(_args(dataset=None, model=None, config=str(bare))) == 2
+    assert run_command.main(_args(dataset=None, model=None)) == 2
