@@ -246,13 +246,9 @@ class GPRGNNEncoder(LinkEncoder):
     def make_conv(self, c_in, c_out):
         return Linear(c_in, c_out)
 
-    @property
-    def add_loops(self) -> bool:
-        return self.ego is None
-
-    def build_adjacency(self, edge_index, num_nodes):
-        ei, w = gcn_norm(edge_index, None, num_nodes, add_self_loops=False)
-        return to_torch_csr_tensor(ei.flip(0), w, size=(num_nodes, num_nodes))
+    # Same symmetric-normalised adjacency as GCN (self-loops only in the mixed mode).
+    add_loops = GCNEncoder.add_loops
+    build_adjacency = GCNEncoder.build_adjacency
 
     def forward(self, x, edge_index, num_graph_nodes=None):
         _check_inputs(x, edge_index, self.in_channels)
