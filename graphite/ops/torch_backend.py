@@ -186,9 +186,7 @@ def _needs_grad(*tensors: Optional[Tensor]) -> bool:
 def _gather_reduce(csr: CSR, x: Tensor, values: Tensor, reduce: str) -> Tensor:
     """max/min SpMM without the CPU reduction kernel: weighted messages ``[E, F]`` and ``scatter_reduce_``."""
     msg = x.index_select(0, csr.col) * values.unsqueeze(-1)
-    out = x.new_zeros(csr.num_dst, x.size(1))
-    return out.scatter_reduce_(0, csr.row.view(-1, 1).expand_as(msg), msg, _ATEN_REDUCE[reduce],
-                               include_self=False)
+    return scatter(msg, csr.row, csr.num_dst, reduce)
 
 
 def spmm(csr: CSR, x: Tensor, values: Optional[Tensor], reduce: str) -> Tensor:
@@ -219,9 +217,7 @@ def segment(src: Tensor, ptr: Tensor, reduce: str) -> Tensor:
     """``src`` is ``[E, F]`` contiguous, ``ptr`` ``[N + 1]`` validated row pointers."""
     seg = _segment_csr(ptr, ptr.numel() - 1)
     if not _has_reduce_kernels(src):
-        out = src.new_zeros(seg.num_dst, src.size(1))
-        aten = {'sum': 'sum', 'mean': 'mean', 'max': 'amax', 'min': 'amin'}[reduce]
-        return out.scatter_reduce_(0, seg.row.view(-1, 1).expand_as(src), src, aten, include_self=False)
+        return scatter(src, seg.row, seg.num_dst, reduce)
     if not _needs_grad(src) and seg.num_edges:
         return torch.sparse.mm(seg.sparse(_ones(seg.num_edges, src.dtype, src.device)), src,
                                _ATEN_REDUCE.get(reduce, reduce))
