@@ -117,17 +117,29 @@ def find_config(dataset: str, model: str, transform: Optional[str] = None) -> st
     raise ConfigError(f'no config for dataset={dataset!r} model={model!r}; looked for: {candidates}')
 
 
+def _read_mapping(path: str) -> Dict[str, Any]:
+    """The YAML mapping in the config file at ``path`` (``{}`` for an empty file).
+
+    Raises:
+        ConfigError: the file does not exist or does not hold a mapping.
+    """
+    if not os.path.exists(path):
+        raise ConfigError(f'config file {path!r} does not exist')
+    with open(path) as f:
+        raw = yaml.safe_load(f) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f'{path}: a config must be a mapping, got {type(raw).__name__}')
+    return raw
+
+
 def read_identity(path: str):
     """``(dataset, model)`` named by the config file at ``path`` (for ``graphite run --config FILE``).
 
     Raises:
         ConfigError: the file does not name both.
     """
-    if not os.path.exists(path):
-        raise ConfigError(f'config file {path!r} does not exist')
-    with open(path) as f:
-        raw = yaml.safe_load(f) or {}
-    missing = [k for k in ('dataset', 'model') if not isinstance(raw, dict) or not raw.get(k)]
+    raw = _read_mapping(path)
+    missing = [k for k in ('dataset', 'model') if not raw.get(k)]
     if missing:
         raise ConfigError(f'{path}: no {" / ".join(missing)} in the file: pass --{" and --".join(missing)}')
     return str(raw['dataset']), str(raw['model'])
@@ -156,12 +168,7 @@ def load_config(dataset: str, model: str, path: Optional[str] = None, overrides:
     get_model(model)  # KeyError for unknown models
     if path is None:
         path = find_config(dataset, model, transform)
-    elif not os.path.exists(path):
-        raise ConfigError(f'config file {path!r} does not exist')
-    with open(path) as f:
-        raw = yaml.safe_load(f) or {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f'{path}: a config must be a mapping, got {type(raw).__name__}')
+    raw = _read_mapping(path)
     unknown = set(raw) - TOP_LEVEL_KEYS
     if unknown:
         raise ConfigError(f'{path}: unknown top-level key(s) {sorted(unknown)}; allowed: {sorted(TOP_LEVEL_KEYS)}')
