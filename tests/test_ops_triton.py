@@ -143,3 +143,36 @@ def test_triton_scatter_and_segment(reduce):
     sorted_index, perm = index.sort(stable=True)
     ptr = torch.cat([torch.zeros(1, dtype=torch.long), torch.bincount(index, minlength=9).cumsum(0)])
     torch.testing.assert_close(ops.segment(src[perm], ptr, reduce=reduce, backend='triton'), ref)
+
+
+@cases
+@pytest.mark.parametrize('dtype', [torch.bfloat16, torch.float16])
+def test_triton_half_precision_accumulates_in_float32(dtype):
+    """A row of 300 ones sums to 300 with a float32 accumulator; a bfloat16 accumulator would stop at 256 (its
+    8-bit significand: 256 + 1 rounds back to 256). Oracle: the float64 result, rounded once to ``dtype``."""
+    n = 300
+    ei = torch.stack([torch.arange(n), torch.zeros(n, dtype=torch.long)])
+    x = torch.ones(n, 1, dtype=dtype)
+    out = ops.spmm(CSR.from_edge_index(ei, n), x, reduce='sum', backend='triton')
+    assert out.dtype == dtype
+    assert float(out[0, 0]) == 300.0
+    # gated SpMM and its backward on a random graph with a hub row, against float64 torch, rounded to dtype
+    ei = hub_graph()
+    g = torch.Generator().manual_seed(31)
+    x64 = torch.randn(12, 20, generator=g, dtype=torch.float64)
+    s_src, s_dst = torch.randn(12, generator=g, dtype=torch.float64), torch.randn(12, generator=g, dtype=torch.float64)
+    w = torch.rand(ei.size(1), generator=g, dtype=torch.float64)
+    half = [t.to(dtype) for t in (x64, s_src, s_dst, w)]
+    ins = [leaf(t) for t in half]
+    refs = [leaf(t.double()) for t in half]  # the same (rounded) inputs, exact arithmetic
+    out = ops.gated_spmm(CSR.from_edge_index(ei, 12), *ins[:3], edge_weight=ins[3], tau=0.7, backend='triton')
+    ref = ops.gated_spmm(ei, *refs[:3], edge_weight=refs[3], tau=0.7, backend='torch')
+    assert out.dtype == dtype
+    # one rounding of the result (plus the rounding of the gate's inputs): a few units of the last place
+    torch.testing.assert_close(out.double(), ref, atol=0.05, rtol=2 ** -6)
+    gout = torch.randn(out.shape, generator=g, dtype=torch.float64)
+    got = torch.autograd.grad(out, ins, gout.to(dtype))
+    want = torch.autograd.grad(ref, refs, gout.to(dtype).double())
+    for a, b in zip(got, want):
+        assert a.dtype == dtype
+        torch.testing.assert_close(a.double(), b, atol=0.1, rtol=2 ** -5)

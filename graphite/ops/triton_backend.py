@@ -19,6 +19,7 @@ from typing import Optional
 
 import torch
 import triton
+import triton.language as tl
 from torch import Tensor
 from torch.autograd import Function
 
@@ -28,6 +29,11 @@ from graphite.ops.torch_backend import _segment_csr, arg_backward
 
 _REDUCE_CODE = {'sum': 0, 'max': 1, 'min': 2}
 BLOCK_E = 32
+
+
+def _acc(dtype: torch.dtype):
+    """Accumulator dtype of the kernels: float64 for float64 inputs, float32 otherwise (half precision included)."""
+    return tl.float64 if dtype == torch.float64 else tl.float32
 
 
 def _block_f(num_features: int) -> int:
@@ -53,7 +59,7 @@ def _csr_reduce(rowptr: Tensor, col: Optional[Tensor], values: Optional[Tensor],
     K.csr_reduce_kernel[grid](rowptr, col if col is not None else rowptr, values if values is not None else x,
                               x, out, arg if arg is not None else rowptr, num_features, num_edges,
                               HAS_COL=col is not None, HAS_VAL=values is not None, REDUCE=_REDUCE_CODE[reduce],
-                              BLOCK_E=BLOCK_E, BLOCK_F=block_f)
+                              BLOCK_E=BLOCK_E, BLOCK_F=block_f, ACC=_acc(x.dtype))
     return out, arg
 
 
@@ -64,7 +70,7 @@ def _sddmm(csr: CSR, a: Tensor, b: Tensor) -> Tensor:
     num_features = a.size(1)
     K.sddmm_kernel[(triton.cdiv(csr.num_edges, BLOCK_E),)](csr.row, csr.col, a, b, out, csr.num_edges,
                                                            num_features, BLOCK_E=BLOCK_E,
-                                                           BLOCK_F=_block_f(num_features))
+                                                           BLOCK_F=_block_f(num_features), ACC=_acc(a.dtype))
     return out
 
 
@@ -76,7 +82,8 @@ def _gated(csr: CSR, values: Optional[Tensor], s_row: Tensor, s_col: Tensor, x: 
     block_f = _block_f(num_features)
     grid = (csr.num_dst, triton.cdiv(num_features, block_f))
     K.gated_spmm_kernel[grid](csr.rowptr, csr.col, values if values is not None else x, s_row, s_col, x, out,
-                              num_features, inv_tau, HAS_VAL=values is not None, BLOCK_E=BLOCK_E, BLOCK_F=block_f)
+                              num_features, inv_tau, HAS_VAL=values is not None, BLOCK_E=BLOCK_E, BLOCK_F=block_f,
+                              ACC=_acc(x.dtype))
     return out
 
 
@@ -171,7 +178,7 @@ class TritonGatedSpMM(Function):
                 K.gated_edge_grad_kernel[(triton.cdiv(num_edges, BLOCK_E),)](
                     csr.row, csr.col, values if values is not None else x, s_dst, s_src, grad, x, dz, dw,
                     num_edges, x.size(1), inv_tau, HAS_VAL=values is not None, BLOCK_E=BLOCK_E,
-                    BLOCK_F=_block_f(x.size(1)))
+                    BLOCK_F=_block_f(x.size(1)), ACC=_acc(x.dtype))
             # dz[e] = d out / d z_e with z_e = (s_dst[row_e] + s_src[col_e]) / tau
             if need_dst:
                 grad_dst = _row_sum(csr.rowptr, dz, csr.num_dst) * inv_tau
