@@ -29,6 +29,8 @@ def add_arguments(parser):
     parser.add_argument('--seed', type=int, default=0, help='base seed; split s uses seed+s (default: 0)')
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: torch default)')
     parser.add_argument('--no-progress', action='store_true', help='no progress bars')
+    from graphite.device import DEVICE_HELP
+    parser.add_argument('--device', default='auto', help=DEVICE_HELP)
 
 
 def default_out(dataset: str, model: str, transform) -> str:
@@ -100,7 +102,7 @@ def main(args) -> int:
           f"(config {cfg['path']}) -> {out}", file=sys.stderr)
     try:
         result = run(args.dataset, args.model, transform, cfg['params'], splits=args.splits, seed=args.seed,
-                     progress=not args.no_progress, on_split=save)
+                     progress=not args.no_progress, on_split=save, device=getattr(args, 'device', 'auto'))
     except KeyboardInterrupt:
         print(f'interrupted: finished splits (if any) are saved in {out}', file=sys.stderr)
         return 130

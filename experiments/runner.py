@@ -119,6 +119,25 @@ class PreparedData:
         valid &= self.y >= 0
         for name, m in masks.items():
             self.index[name] = [(m[:, s] & valid).nonzero().view(-1) for s in range(self.num_splits)]
+        self.device = torch.device('cpu')
+        self._on_device: Dict[torch.device, 'PreparedData'] = {}
+
+    def to(self, device) -> 'PreparedData':
+        """This data with its tensors on ``device`` (moved once per device and reused by every split)."""
+        device = torch.device(device)
+        if device == self.device:
+            return self
+        moved = self._on_device.get(device)
+        if moved is None:
+            moved = copy.copy(self)
+            moved._on_device = {}
+            moved.device = device
+            moved.x, moved.y = self.x.to(device), self.y.to(device)
+            moved.edge_index = self.edge_index.to(device)
+            moved.edge_type = self.edge_type.to(device) if self.edge_type is not None else None
+            moved.index = {k: [t.to(device) for t in v] for k, v in self.index.items()}
+            self._on_device[device] = moved
+        return moved
 
 
 _PREPARED: Dict[tuple, tuple] = {}
@@ -142,7 +161,7 @@ def _train_split(prep: PreparedData, model_cls, model_kwargs: Dict[str, Any], tr
                  seed: int, metric: str, on_eval, step_offset: int, progress: bool, desc: str):
     torch.manual_seed(seed)
     np.random.seed(seed % (2 ** 32))
-    model = model_cls(prep.x.size(1), int(train['hidden_channels']), prep.num_classes, **model_kwargs)
+    model = model_cls(prep.x.size(1), int(train['hidden_channels']), prep.num_classes, **model_kwargs).to(prep.device)
     opt = torch.optim.Adam(model.parameters(), lr=float(train['lr']), weight_decay=float(train['weight_decay']))
     tr, va, te = (prep.index[n][split] for n in ('train_mask', 'val_mask', 'test_mask'))
     if tr.numel() == 0 or va.numel() == 0 or te.numel() == 0:
@@ -193,7 +212,7 @@ def _train_split(prep: PreparedData, model_cls, model_kwargs: Dict[str, Any], tr
 
 def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, Any], splits=None, seed: int = 0,
         on_eval: Optional[Callable[[int, float], None]] = None, progress: bool = True, data=None,
-        on_split: Optional[Callable[[Dict[str, Any]], None]] = None) -> Dict[str, Any]:
+        on_split: Optional[Callable[[Dict[str, Any]], None]] = None, device='cpu') -> Dict[str, Any]:
     """Train ``model`` on ``dataset`` (optionally GRAPHITE-transformed) on each split; report the best-validation
     test metric per split.
 
@@ -214,6 +233,9 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
             :class:`graphite.Graphite`, recognised by its ``edge_type``); reused across calls without re-transforming.
         on_split (callable, optional): called with the partial result dict after every finished split (used to save
             partial results, so an interrupted run keeps its finished splits).
+        device (str or torch.device): ``'cpu'`` (default), ``'cuda'``, ``'cuda:N'`` or ``'auto'`` (see
+            :func:`graphite.device.resolve_device`). Models are initialised on the CPU generator state of the seed
+            and then moved, so the initial weights are the same on every device.
 
     Returns:
         dict with ``dataset, model, transform, config, metric, per_split, per_split_val, mean, std, val_mean,
@@ -232,7 +254,9 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
     if data is None:
         from graphite.datasets import load
         data = load(dataset)
-    prep = prepare(data, transform, train.get('transform_options') or {})
+    from graphite.device import device_name, resolve_device
+    device = resolve_device(device)
+    prep = prepare(data, transform, train.get('transform_options') or {}).to(device)
     split_ids = parse_splits(splits, prep.num_splits)
     metric = metric_for(dataset)
     if metric == 'roc_auc' and prep.num_classes != 2:
@@ -242,7 +266,9 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
         'config': {k: v for k, v in params.items()}, 'metric': metric,
         'splits': [], 'per_split': [], 'per_split_val': [], 'best_steps': [], 'steps': [],
         'mean': float('nan'), 'std': float('nan'), 'val_mean': float('nan'), 'seconds': 0.0,
-        'environment': environment(seed, torch.get_num_threads()), 'complete': False,
+        'environment': {**environment(seed, torch.get_num_threads()), 'device': str(device),
+                        'device_name': device_name(device)},
+        'complete': False,
     }
     epochs = int(train['epochs'])
     for k, split in enumerate(split_ids):

@@ -57,6 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--timeout', type=float, default=None, metavar='S',
                    help='seconds after which workers start no new trial')
     g.add_argument('--seed', type=int, default=0, help='base seed: trial k trains with seed+k (default: 0)')
+    from graphite.device import DEVICE_HELP
+    g.add_argument('--device', default='auto', help=DEVICE_HELP)
     g.add_argument('--no-pruning', dest='pruning', action='store_false',
                    help='disable the median pruner (on by default)')
     g.add_argument('--prune-warmup', type=int, default=None, metavar='STEPS',
@@ -143,6 +145,7 @@ def load_tune_config(args: argparse.Namespace) -> Dict[str, Any]:
 
 
 def main(args: argparse.Namespace) -> int:
+    from graphite.device import resolve_device
     from experiments import tuning
     from experiments.storage import DEFAULT_GRACE_PERIOD, DEFAULT_HEARTBEAT_INTERVAL, resolve_storage
 
@@ -156,7 +159,8 @@ def main(args: argparse.Namespace) -> int:
         pruning=args.pruning, timeout=args.timeout, threads=args.threads,
         heartbeat_interval=args.heartbeat_interval or DEFAULT_HEARTBEAT_INTERVAL,
         grace_period=args.grace_period or DEFAULT_GRACE_PERIOD, objective=args.objective,
-        n_warmup_steps=args.prune_warmup, report_every=args.report_every)
+        n_warmup_steps=args.prune_warmup, report_every=args.report_every,
+        device=str(resolve_device(getattr(args, 'device', 'auto'))))
 
     print(f'study {name} in {storage.display} ({args.workers} worker(s) x {args.threads} thread(s), '
           f'pruning {"on" if args.pruning else "off"})', file=sys.stderr)

@@ -96,6 +96,7 @@ class TuneSpec:
         pruning (bool): enable the median pruner. (default: True)
         timeout (float, optional): seconds after which a worker starts no new trial. (default: None)
         threads (int): torch threads per worker. (default: 1)
+        device (str): device every trial trains on (:func:`graphite.device.resolve_device`). (default: ``'cpu'``)
         heartbeat_interval, grace_period (int): dead-worker detection (:mod:`experiments.storage`).
         objective (str, optional): ``'module:function'`` of a custom objective backend with signature
             ``f(params, seed, on_eval) -> {'val_mean': ..., ...}`` (stand-ins, experiments beyond the two tasks).
@@ -120,6 +121,7 @@ class TuneSpec:
     pruning: bool = True
     timeout: Optional[float] = None
     threads: int = 1
+    device: str = 'cpu'
     heartbeat_interval: Optional[int] = DEFAULT_HEARTBEAT_INTERVAL
     grace_period: Optional[int] = DEFAULT_GRACE_PERIOD
     objective: Optional[str] = None
@@ -234,7 +236,7 @@ def build_objective(spec: TuneSpec) -> ObjectiveFn:
             from graphite.datasets import load
             cache['data'] = load(cfg['dataset'])
         return run(cfg['dataset'], cfg['model'], cfg.get('transform'), params, spec.splits, seed=seed,
-                   on_eval=on_eval, progress=False, data=cache['data'])
+                   on_eval=on_eval, progress=False, data=cache['data'], device=spec.device)
     return node
 
 

@@ -189,6 +189,22 @@ def _gather_reduce(csr: CSR, x: Tensor, values: Tensor, reduce: str) -> Tensor:
     return scatter(msg, csr.row, csr.num_dst, reduce)
 
 
+_HALF = (torch.float16, torch.bfloat16)
+
+
+def _in_float32(fn):
+    """Run ``fn`` on float16/bfloat16 inputs in float32 (PyTorch's sparse kernels lack most half-precision
+    variants, and float32 accumulation is what the Triton backend does too); the result is rounded back once."""
+    def wrapper(csr: CSR, x: Tensor, *args):
+        if x.dtype not in _HALF:
+            return fn(csr, x, *args)
+        up = [a.float() if isinstance(a, Tensor) and a.dtype in _HALF else a for a in args]
+        return fn(csr, x.float(), *up).to(x.dtype)
+    wrapper.__doc__, wrapper.__name__ = fn.__doc__, fn.__name__
+    return wrapper
+
+
+@_in_float32
 def spmm(csr: CSR, x: Tensor, values: Optional[Tensor], reduce: str) -> Tensor:
     """``x`` is ``[num_src, F]`` contiguous, ``values`` ``[E]`` in CSR order (or ``None`` = ones)."""
     if values is None:
@@ -205,6 +221,7 @@ def spmm(csr: CSR, x: Tensor, values: Optional[Tensor], reduce: str) -> Tensor:
     return SpMMArg.apply(csr, x, values, reduce)
 
 
+@_in_float32
 def gated_spmm(csr: CSR, x: Tensor, s_src: Tensor, s_dst: Tensor, values: Optional[Tensor], tau) -> Tensor:
     # index_select (backward: index_add_) is markedly faster than advanced indexing (backward: index_put_)
     gate = torch.tanh((s_dst.index_select(0, csr.row) + s_src.index_select(0, csr.col)) / tau)  # [E], CSR order
