@@ -13,11 +13,11 @@ Examples::
     graphite tune --dataset actor --model graphite --trials 500 --workers 2 \\
         --storage postgresql://user:password@db-host:5432/graphite --study actor-graphite
 
-    # link prediction (experiments.linkpred_command.run_linkpred, configs/linkpred/<dataset>.yaml)
+    # link prediction (linkpred.cli.command.run_linkpred, configs/linkpred/<dataset>.yaml)
     graphite tune --task linkpred --dataset cora --encoder sage --decoder mlp --runs 1 --trials 50
 
-The objective is the validation metric (``val_mean``), never the test metric; see :mod:`experiments.tuning`
-(search flow, pruning, seeds) and :mod:`experiments.storage` (storages, heartbeats).
+The objective is the validation metric (``val_mean``), never the test metric; see :mod:`graphite.cli.tuning`
+(search flow, pruning, seeds) and :mod:`graphite.cli.tuning.storage` (storages, heartbeats).
 """
 from __future__ import annotations
 
@@ -113,11 +113,11 @@ def load_tune_config(args: argparse.Namespace) -> Dict[str, Any]:
     if args.task == 'node' and args.objective is None:
         if not args.model and args.config is None:
             raise ValueError('--model is required for node classification (or give --config)')
-        from experiments.config import load_config
+        from graphite.cli.config import load_config
         config = load_config(args.dataset, args.model, path=None if args.config is None else str(args.config),
                              overrides=tuple(args.overrides), transform=args.transform)
     elif args.task == 'linkpred' and args.objective is None:
-        from experiments.linkpred_command import load_linkpred_config
+        from linkpred.cli.command import load_linkpred_config
         from linkpred.training import DEFAULT_PARAMS
         config = load_linkpred_config(args.dataset, None if args.config is None else str(args.config),
                                       args.overrides)
@@ -143,8 +143,8 @@ def load_tune_config(args: argparse.Namespace) -> Dict[str, Any]:
 
 
 def main(args: argparse.Namespace) -> int:
-    from experiments import tuning
-    from experiments.storage import DEFAULT_GRACE_PERIOD, DEFAULT_HEARTBEAT_INTERVAL, resolve_storage
+    from graphite.cli import tuning
+    from graphite.cli.tuning.storage import DEFAULT_GRACE_PERIOD, DEFAULT_HEARTBEAT_INTERVAL, resolve_storage
 
     config = load_tune_config(args)
     name = args.study or tuning.default_study_name(args.task, args.dataset, config.get('model'),
@@ -162,7 +162,7 @@ def main(args: argparse.Namespace) -> int:
           f'pruning {"on" if args.pruning else "off"})', file=sys.stderr)
     if args.summary_only:
         import optuna
-        from experiments.storage import open_storage
+        from graphite.cli.tuning.storage import open_storage
         try:
             optuna.load_study(study_name=name, storage=open_storage(storage, None, None))
         except KeyError:

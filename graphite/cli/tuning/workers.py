@@ -1,67 +1,32 @@
-"""Hyper-parameter search with Optuna: studies, objectives, worker processes, summary, plots and export.
+"""Studies and workers: create or resume a study, run trials in one or several processes until it is full.
 
-One *study* is a search for one (task, dataset, model/encoder-decoder, transform, splits) combination. Its trials
-sample the config's ``search:`` space (:class:`experiments.search_space.SearchSpace`), train with those values and
-score the **validation** metric (``val_mean``, the mean over splits/runs of the best-validation metric). The test
-metric is never optimised: it is only recorded with each trial (user attributes ``test_mean``, ``test_std``,
-``seed``, ``seconds``, ``val_std``, ``metric``) so the best configuration's test score can be reported without
-selection bias on the test set.
-
-How a search runs (:func:`tune`):
-
-1. :func:`create_or_load_study` creates the study, or loads it when it exists (resume: re-running the same
-   command continues it). The study remembers what it optimises (task, dataset, model, transform, splits, base
-   params) and refuses to continue with a different objective: pick another ``--study`` name for that.
-2. Stale trials (their worker died: no heartbeat for ``grace_period`` seconds) are marked ``FAIL``.
-3. ``workers`` worker processes (or the current process when ``workers == 1``) run :func:`run_worker`: each loads
-   the study, pins itself to ``threads`` torch threads, and runs trials one at a time until the study holds
-   ``n_trials`` counted trials (``COMPLETE``, ``PRUNED``, ``RUNNING``; failed trials do not count, so a resumed
-   search replaces them) or the ``timeout`` passes. Workers on other machines run the same command against the
-   same database URL and share the same total.
-4. :func:`summarize` prints the best trial, :func:`write_plots` saves the optimisation history and parameter
-   importances (PNG with matplotlib, HTML with plotly when installed), :func:`export_best` writes a config YAML
-   that ``graphite run --config best.yaml`` runs unchanged.
-
-Sampling is TPE (``constant_liar=True`` so parallel workers do not all probe the same point); pruning is
-:class:`optuna.pruners.MedianPruner`: a trial stops when its validation metric at an evaluation step is below
-the median of earlier trials at the same step (after ``n_startup_trials`` complete trials and ``n_warmup_steps``
-evaluations). The objective reports through ``on_eval(step, value)``, the runner's per-evaluation callback.
-
-Reproducibility: trial ``k`` trains with seed ``seed + k`` (recorded as user attribute ``seed``), so every trial can
-be re-run exactly. A single local worker seeds its sampler from ``(seed, number of trials already in the study)``:
-the same ``--seed`` proposes the same trials, and a resumed search does not re-propose the first ones. Concurrent
-workers (``--workers N`` or a database URL shared by hosts) also mix their host, process id and start time into the
-sampler seed, so they never draw identical random start-up points.
+:func:`create_or_load_study` opens the study with a seeded TPE sampler (``constant_liar=True``) and the median
+pruner, and refuses to resume a study created for another objective. :func:`run_worker` is what every worker
+process (local or on another host) runs; :func:`tune` starts ``workers - 1`` spawned processes next to the current
+one and stops them together on an error or Ctrl-C.
 """
 from __future__ import annotations
 
-import copy
-import importlib
-import math
 import multiprocessing
 import os
 import signal
 import socket
 import sys
-import tempfile
 import time
 import warnings
 import zlib
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import Any, List, Optional
 
 import optuna
 import yaml
 from optuna.trial import TrialState
 
-from experiments.search_space import SearchSpace
-from experiments.storage import (DEFAULT_GRACE_PERIOD, DEFAULT_HEARTBEAT_INTERVAL, StorageSpec, fail_stale_trials,
-                                 open_storage)
+from graphite.cli.tuning.objective import ObjectiveFn, TrialObjective
+from graphite.cli.tuning.spec import TuneSpec
+from graphite.cli.tuning.storage import fail_stale_trials, open_storage
 
-__all__ = ['TuneSpec', 'TrialObjective', 'COUNTED_STATES', 'best_config', 'best_trial_or_none', 'build_objective',
-           'count_trials', 'create_or_load_study', 'default_study_name', 'export_best', 'run_worker', 'summarize',
-           'tune', 'write_plots']
+__all__ = ['CAUGHT', 'COUNTED_STATES', 'MAX_CONSECUTIVE_FAILURES', 'best_trial_or_none', 'count_trials',
+           'create_or_load_study', 'run_worker', 'tune']
 
 #: trial states that count toward the requested number of trials
 COUNTED_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
@@ -70,236 +35,8 @@ COUNTED_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, Tr
 CAUGHT = (FloatingPointError,)
 #: a worker gives up after this many consecutive failed trials of its own (e.g. a diverging objective -> NaN)
 MAX_CONSECUTIVE_FAILURES = 5
-#: study user attributes that define the objective; a resumed study must match them
-IDENTITY_KEYS = ('task', 'dataset', 'model', 'transform', 'encoder', 'decoder', 'splits', 'runs', 'base_params',
-                 'objective')
-
-#: signature of an objective backend: (params, seed, on_eval) -> result dict with at least 'val_mean'
-ObjectiveFn = Callable[[Dict[str, Any], int, Optional[Callable[[int, float], None]]], Mapping[str, Any]]
 
 
-@dataclass
-class TuneSpec:
-    """Everything a worker process needs to run trials of one study (plain data, so it pickles to workers).
-
-    Args:
-        config (dict): the experiment config (``dataset``, ``model``, ``transform``, ``params``, ``search``...).
-        study_name (str): the study's name.
-        storage (StorageSpec): where the study lives (:func:`experiments.storage.resolve_storage`).
-        n_trials (int): total number of counted trials the study should reach.
-        task (str): ``'node'`` (node classification through :func:`experiments.runner.run`) or ``'linkpred'``
-            (:func:`experiments.linkpred_command.run_linkpred`). (default: ``'node'``)
-        splits (list of int, optional): split indices for node classification (:obj:`None`: all). (default: None)
-        runs (int): runs per trial for link prediction. (default: 1)
-        encoder, decoder (str, optional): link-prediction encoder and decoder names.
-        seed (int): base seed; trial ``k`` uses ``seed + k``. (default: 0)
-        pruning (bool): enable the median pruner. (default: True)
-        timeout (float, optional): seconds after which a worker starts no new trial. (default: None)
-        threads (int): torch threads per worker. (default: 1)
-        heartbeat_interval, grace_period (int): dead-worker detection (:mod:`experiments.storage`).
-        objective (str, optional): ``'module:function'`` of a custom objective backend with signature
-            ``f(params, seed, on_eval) -> {'val_mean': ..., ...}`` (stand-ins, experiments beyond the two tasks).
-        n_startup_trials (int): complete trials before the pruner acts (:class:`optuna.pruners.MedianPruner`).
-            (default: 5)
-        n_warmup_steps (int, optional): evaluation steps of a trial before it may be pruned. :obj:`None`: a quarter
-            of the first split/run (``params['epochs'] // 4``) when the config fixes ``epochs``, else 0.
-        report_every (int, optional): report the validation metric to the study only at steps divisible by this
-            (each report is one storage write; the journal file fsyncs every write). :obj:`None`: a multiple of
-            ``eval_every`` giving about 20 reports per split/run when the config fixes ``epochs``, else 1.
-    """
-    config: Dict[str, Any]
-    study_name: str
-    storage: StorageSpec
-    n_trials: int
-    task: str = 'node'
-    splits: Optional[List[int]] = None
-    runs: int = 1
-    encoder: Optional[str] = None
-    decoder: Optional[str] = None
-    seed: int = 0
-    pruning: bool = True
-    timeout: Optional[float] = None
-    threads: int = 1
-    heartbeat_interval: Optional[int] = DEFAULT_HEARTBEAT_INTERVAL
-    grace_period: Optional[int] = DEFAULT_GRACE_PERIOD
-    objective: Optional[str] = None
-    n_startup_trials: int = 5
-    n_warmup_steps: Optional[int] = None
-    report_every: Optional[int] = None
-    search: SearchSpace = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._auto_schedule()
-        if self.task not in ('node', 'linkpred'):
-            raise ValueError(f"unknown task {self.task!r}; expected 'node' or 'linkpred'")
-        if self.task == 'linkpred' and (not self.encoder or not self.decoder) and self.objective is None:
-            raise ValueError('link prediction tuning needs --encoder and --decoder')
-        for name in ('n_trials', 'threads', 'runs', 'report_every'):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f'{name} must be a positive integer, got {value!r}')
-        if self.timeout is not None and not self.timeout > 0:
-            raise ValueError(f'timeout must be positive seconds, got {self.timeout!r}')
-        if self.splits is not None:
-            if len(self.splits) == 0 or any(not isinstance(s, int) or s < 0 for s in self.splits):
-                raise ValueError(f'splits must be a non-empty list of non-negative split indices, got {self.splits!r}')
-            if len(set(self.splits)) != len(self.splits):
-                raise ValueError(f'duplicate split indices in {self.splits!r}')
-        if not isinstance(self.config, Mapping):
-            raise TypeError(f'config must be a mapping, got {type(self.config).__name__}')
-        if 'search' not in self.config or not self.config['search']:
-            raise KeyError(f'config for {self.config.get("dataset")}/{self.config.get("model")} has no `search:` '
-                           f'section; add one (see experiments/search_space.py) or pass --config')
-        params = self.config.get('params')
-        if not isinstance(params, Mapping):
-            raise TypeError(f'config `params` must be a mapping, got {type(params).__name__}')
-        self.search = SearchSpace(self.config['search'], params=params, source='config search')
-
-    def _auto_schedule(self) -> None:
-        params = self.config.get('params') if isinstance(self.config, Mapping) else None
-        search = self.config.get('search') or {} if isinstance(self.config, Mapping) else {}
-        epochs = every = None
-        if isinstance(params, Mapping) and 'epochs' not in search and 'eval_every' not in search:
-            epochs, every = params.get('epochs'), params.get('eval_every', 1)
-            if not (isinstance(epochs, int) and isinstance(every, int) and epochs > 0 and every > 0):
-                epochs = every = None
-        if self.report_every is None:
-            self.report_every = every * max(1, round(epochs / every / 20)) if epochs else 1
-        if self.n_warmup_steps is None:
-            self.n_warmup_steps = epochs // 4 if epochs else 0
-        if not isinstance(self.n_warmup_steps, int) or self.n_warmup_steps < 0:
-            raise ValueError(f'n_warmup_steps must be a non-negative integer, got {self.n_warmup_steps!r}')
-
-    def identity(self) -> Dict[str, Any]:
-        """What the study optimises; stored in the study and checked on resume."""
-        return {
-            'task': self.task, 'dataset': self.config.get('dataset'), 'model': self.config.get('model'),
-            'transform': self.config.get('transform'), 'encoder': self.encoder, 'decoder': self.decoder,
-            'splits': sorted(self.splits) if self.splits is not None else None,  # the runner sorts them too
-            'runs': self.runs if self.task == 'linkpred' else None,
-            'base_params': {k: v for k, v in self.config['params'].items() if k not in self.search.distributions},
-            'objective': self.objective,
-        }
-
-
-def default_study_name(task: str, dataset: str, model: Optional[str] = None, transform: Optional[str] = None,
-                       encoder: Optional[str] = None, decoder: Optional[str] = None) -> str:
-    """``<dataset>-<model>[-<transform>]`` (node classification) or ``linkpred-<dataset>-<encoder>-<decoder>[-...]``."""
-    if task == 'linkpred':
-        return f'linkpred-{dataset}-{encoder}-{decoder}' + (f'-{transform}' if transform else '')
-    return f'{dataset}-{model}' + (f'-{transform}' if transform else '')
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# objectives
-def _import_callable(path: str) -> Callable:
-    module, sep, name = path.partition(':')
-    if not sep or not module or not name:
-        raise ValueError(f"objective must look like 'package.module:function', got {path!r}")
-    fn = getattr(importlib.import_module(module), name, None)
-    if not callable(fn):
-        raise AttributeError(f'{path!r}: {module} has no callable {name!r}')
-    return fn
-
-
-def build_objective(spec: TuneSpec) -> ObjectiveFn:
-    """The objective backend of ``spec``: ``f(params, seed, on_eval) -> result`` with ``result['val_mean']``.
-
-    * custom (``spec.objective = 'module:function'``): that function;
-    * ``node``: :func:`experiments.runner.run` on ``spec.splits``, the dataset loaded once per worker;
-    * ``linkpred``: :func:`experiments.linkpred_command.run_linkpred` with ``spec.runs`` runs, the graph loaded
-      once per worker.
-    """
-    if spec.objective is not None:
-        return _import_callable(spec.objective)
-    cfg = spec.config
-    cache: Dict[Any, Any] = {}
-    if spec.task == 'linkpred':
-        from experiments.linkpred_command import load_graph, run_linkpred
-
-        def linkpred(params, seed, on_eval):
-            options = dict(params.get('dataset_options') or {})
-            key = repr(sorted(options.items()))
-            if key not in cache:  # load the graph (or generate the synthetic one) once per worker and options
-                cache.clear()
-                cache[key] = load_graph(cfg['dataset'], **options)
-            return run_linkpred(cfg['dataset'], spec.encoder, spec.decoder, params, spec.runs, seed=seed,
-                                on_eval=on_eval, progress=False, transform=cfg.get('transform'), data=cache[key])
-        return linkpred
-
-    from experiments.runner import run
-
-    def node(params, seed, on_eval):
-        if 'data' not in cache:  # load (and copy out of the read-only mirror) once per worker process
-            from graphite.datasets import load
-            cache['data'] = load(cfg['dataset'])
-        return run(cfg['dataset'], cfg['model'], cfg.get('transform'), params, spec.splits, seed=seed,
-                   on_eval=on_eval, progress=False, data=cache['data'])
-    return node
-
-
-class TrialObjective:
-    """The callable handed to :meth:`optuna.study.Study.optimize`: one trial = sample, train, score validation.
-
-    Args:
-        spec (TuneSpec): the search.
-        backend (callable, optional): the objective backend (default: :func:`build_objective` ``(spec)``).
-    """
-
-    def __init__(self, spec: TuneSpec, backend: Optional[ObjectiveFn] = None) -> None:
-        self.spec = spec
-        self.backend = backend if backend is not None else build_objective(spec)
-        #: number of the last trial that another worker declared dead (FAIL) while this one was still running it
-        self.stale_trial: Optional[int] = None
-
-    def __call__(self, trial: optuna.Trial) -> float:
-        self.stale_trial = None
-        try:
-            return self._run(trial)
-        except optuna.exceptions.UpdateFinishedTrialError:
-            # our heartbeat was late (process stopped/suspended longer than the grace period) and another worker
-            # marked this trial FAIL; its result can no longer be recorded
-            self.stale_trial = trial.number
-            raise
-
-    def _run(self, trial: optuna.Trial) -> float:
-        spec = self.spec
-        sampled = spec.search.suggest(trial)
-        params = {**copy.deepcopy(spec.config['params']), **sampled}
-        seed = spec.seed + trial.number
-        trial.set_user_attr('seed', seed)
-        trial.set_user_attr('worker', f'{os.uname().nodename}:{os.getpid()}')
-
-        def on_eval(step: int, value: float) -> None:
-            if step % spec.report_every:
-                return
-            value = float(value)
-            if not math.isfinite(value):
-                raise optuna.TrialPruned(f'validation metric is {value} at step {step}')
-            trial.report(value, int(step))
-            if spec.pruning and trial.should_prune():
-                raise optuna.TrialPruned(f'pruned at step {step} with validation {value:.4f}')
-
-        start = time.perf_counter()
-        result = self.backend(params, seed, on_eval)
-        seconds = time.perf_counter() - start
-        if not isinstance(result, Mapping) or 'val_mean' not in result:
-            raise KeyError(f'the objective must return a dict with key "val_mean" (validation metric), got '
-                           f'{type(result).__name__} with keys {sorted(result) if isinstance(result, Mapping) else ""}')
-        value = float(result['val_mean'])
-        trial.set_user_attr('seconds', round(float(result.get('seconds', seconds)), 3))
-        for key, attr in (('mean', 'test_mean'), ('std', 'test_std'), ('val_std', 'val_std')):
-            if result.get(key) is not None:
-                trial.set_user_attr(attr, float(result[key]))
-        if result.get('per_split_val') is not None:
-            trial.set_user_attr('per_split_val', [float(v) for v in result['per_split_val']])
-        if result.get('metric') is not None:
-            trial.set_user_attr('metric', str(result['metric']))
-        return value  # NaN/inf: Optuna records the trial as FAIL with a warning
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# studies and workers
 def _sampler(spec: TuneSpec, worker_index: int, existing: int, unique: bool) -> optuna.samplers.BaseSampler:
     seed = spec.seed * 1_000_003 + worker_index * 10_007 + existing
     if unique:  # concurrent workers (other processes or hosts) must not draw the same random start-up points
@@ -509,116 +246,3 @@ def tune(spec: TuneSpec, workers: int = 1, progress: bool = True, backend: Optio
     if bad:
         raise RuntimeError(f'worker(s) failed: {bad}; the study keeps every finished trial, re-run to continue')
     return study
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# results
-def summarize(study: optuna.Study) -> str:
-    """A human-readable summary: trial counts by state and the best trial (params, validation, test, seed)."""
-    trials = study.get_trials(deepcopy=False)
-    counts = {s.name: sum(t.state == s for t in trials) for s in TrialState}
-    lines = [f'study {study.study_name}: {len(trials)} trials (' +
-             ', '.join(f'{n.lower()} {c}' for n, c in counts.items() if c) + ')']
-    best = best_trial_or_none(study)
-    if best is None:
-        lines.append('no complete trial yet')
-        return '\n'.join(lines)
-    ua = best.user_attrs
-    metric = ua.get('metric', 'metric')
-    test = f', test {metric} {ua["test_mean"]:.4f}' + (f' +- {ua["test_std"]:.4f}' if 'test_std' in ua else '') \
-        if 'test_mean' in ua else ''
-    lines.append(f'best trial #{best.number}: validation {metric} {best.value:.4f}{test}, seed {ua.get("seed")}, '
-                 f'{ua.get("seconds", float("nan")):.1f} s')
-    width = max(len(k) for k in best.params) if best.params else 0
-    for k, v in best.params.items():
-        lines.append(f'  {k:<{width}} = {v!r}')
-    return '\n'.join(lines)
-
-
-def _atomic_write(path: Path, write: Callable[[str], None], suffix: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.stem}.', suffix=suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def write_plots(study: optuna.Study, out_dir: Path) -> Dict[str, Path]:
-    """Save the optimisation history and the parameter importances of ``study`` into ``out_dir``.
-
-    PNG files via :mod:`optuna.visualization.matplotlib`; interactive HTML via :mod:`optuna.visualization` when
-    plotly is installed. Importances (fANOVA) need at least two complete trials and are skipped otherwise.
-
-    Returns:
-        name -> path of every file written.
-    """
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    from optuna import visualization as vis
-    from optuna.visualization import matplotlib as vis_mpl
-
-    out_dir = Path(out_dir)
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    plots = [('optimization_history', vis_mpl.plot_optimization_history, vis.plot_optimization_history, 1)]
-    if len({tuple(sorted(t.params.items())) for t in complete}) >= 2 and study.best_trial.params:
-        plots.append(('param_importances', vis_mpl.plot_param_importances, vis.plot_param_importances, 2))
-    written: Dict[str, Path] = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', optuna.exceptions.ExperimentalWarning)
-        for name, mpl_fn, plotly_fn, need in plots:
-            if len(complete) < need:
-                continue
-            ax = mpl_fn(study)
-            fig = (ax.flat[0] if hasattr(ax, 'flat') else ax).figure
-            fig.set_size_inches(8, 5)
-            fig.tight_layout()
-            png = out_dir / f'{name}.png'
-            _atomic_write(png, lambda tmp: fig.savefig(tmp, format='png', dpi=110), '.png')
-            plt.close(fig)
-            written[f'{name}.png'] = png
-            if vis.is_available():
-                html = out_dir / f'{name}.html'
-                figure = plotly_fn(study)
-                _atomic_write(html, lambda tmp: figure.write_html(tmp, include_plotlyjs='cdn'), '.html')
-                written[f'{name}.html'] = html
-    return written
-
-
-def best_config(study: optuna.Study, config: Mapping[str, Any]) -> Dict[str, Any]:
-    """``config`` with ``params`` set to the best trial's values (the ``search`` section is kept)."""
-    best = study.best_trial
-    out = {k: copy.deepcopy(v) for k, v in config.items() if k != 'path'}  # `path`: where load_config found it
-    unknown = set(best.params) - set(out.get('params', {}))
-    if unknown:
-        raise KeyError(f'best trial #{best.number} has parameters {sorted(unknown)} that are not in the config params')
-    # stepped floats come back as low + k * step (0.6000000000000001): print them at 12 significant digits
-    tuned = {k: float(f'{v:.12g}') if getattr(best.distributions[k], 'step', None) and isinstance(v, float) else v
-             for k, v in best.params.items()}
-    out['params'] = {**out['params'], **tuned}
-    ua = best.user_attrs
-    note = (f'tuned by graphite tune: study {study.study_name}, best of {len(study.trials)} trials (#{best.number}, '
-            f'validation {ua.get("metric", "metric")} {best.value:.4f}, seed {ua.get("seed")}')
-    if 'test_mean' in ua:
-        note += f', test {ua["test_mean"]:.4f}'
-    note += ')'
-    out['description'] = f'{out["description"].rstrip()} | {note}' if out.get('description') else note
-    return out
-
-
-def export_best(study: optuna.Study, config: Mapping[str, Any], path: Path) -> Path:
-    """Write :func:`best_config` as YAML to ``path`` atomically; ``graphite run --config path`` runs it as is."""
-    path = Path(path)
-    data = best_config(study, config)
-    text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
-
-    def write(tmp: str) -> None:
-        with open(tmp, 'w') as f:
-            f.write(text)
-    _atomic_write(path, write, '.yaml')
-    return path

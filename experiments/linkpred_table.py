@@ -2,7 +2,7 @@
 
 Usage (resumable: every model's result JSON is kept in ``<out>/<dataset>/`` and reused)::
 
-    OMP_NUM_THREADS=1 python -m experiments.linkpred_table --dataset cora --threads 1 \
+    OMP_NUM_THREADS=1 python -m linkpred.cli.table --dataset cora --threads 1 \
         --out experiments/results/linkpred
 
 Each model is ``graphite linkpred --dataset D --encoder E --decoder X [--separate-ego] --runs R`` with the config
@@ -56,8 +56,8 @@ def main(argv=None) -> int:
     import torch
     from tqdm import tqdm
 
-    from experiments.linkpred_command import load_graph, load_linkpred_config, run_linkpred
-    from experiments.results_io import read_json, write_json_atomic
+    from linkpred.cli.command import load_graph, load_linkpred_config, run_linkpred
+    from graphite.cli.results_io import read_json, write_json_atomic
     from linkpred.evaluation import METRICS
     from linkpred.model import parse_model_name
 
