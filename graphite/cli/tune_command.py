@@ -2,7 +2,7 @@
 
 Examples::
 
-    # embedded: the study lives in experiments/studies/actor-graphite-graphite/journal.log, no server needed
+    # embedded: the study lives in ./studies/actor-graphite-graphite/journal.log, no server needed
     graphite tune --dataset actor --model graphite --transform graphite --trials 100 --workers 2
 
     # re-running the same command continues the study until it holds 100 trials
@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--task', choices=('node', 'linkpred'), default='node',
                    help='node classification (default) or link prediction')
     g.add_argument('--dataset', required=True, help='dataset name (graphite.datasets.names())')
-    g.add_argument('--model', help='node-classification model (config experiments/configs/<dataset>/<model>)')
+    g.add_argument('--model', help='node-classification model (bundled config configs/<dataset>/<model>.yaml)')
     g.add_argument('--transform', choices=('graphite', 'none'), default=None,
                    help="graph transform; default: the config's `transform`")
     g.add_argument('--encoder', help='link-prediction encoder (--task linkpred)')
@@ -70,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group('storage and results')
     g.add_argument('--storage', default=None,
                    help='journal file path, sqlite:///PATH or postgresql://user:pw@host:port/db '
-                        '(default: experiments/studies/<study>/journal.log)')
+                        '(default: studies/<study>/journal.log under the current directory or $GRAPHITE_HOME)')
     g.add_argument('--study', default=None, help='study name (default: <dataset>-<model>[-<transform>])')
     g.add_argument('--heartbeat-interval', type=int, default=None, metavar='S',
                    help='seconds between heartbeats of a running trial (default: 15)')

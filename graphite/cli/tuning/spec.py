@@ -92,7 +92,7 @@ class TuneSpec:
             raise TypeError(f'config must be a mapping, got {type(self.config).__name__}')
         if 'search' not in self.config or not self.config['search']:
             raise KeyError(f'config for {self.config.get("dataset")}/{self.config.get("model")} has no `search:` '
-                           f'section; add one (see experiments/search_space.py) or pass --config')
+                           f'section; add one (see graphite/cli/tuning/search_space.py) or pass --config')
         params = self.config.get('params')
         if not isinstance(params, Mapping):
             raise TypeError(f'config `params` must be a mapping, got {type(params).__name__}')
