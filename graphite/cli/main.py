@@ -102,9 +102,9 @@ def build_parser(argv: List[str], available: Optional[Dict[str, str]] = None) ->
 
 
 def _message(err: BaseException) -> str:
-    if type(err) is KeyError and len(err.args) == 1:  # KeyError's str() is the repr() of its argument
-        return str(err.args[0])
-    return str(err) or type(err).__name__
+    """``err`` as one line (YAML errors span several; a plain KeyError's str() is the repr() of its key)."""
+    text = str(err.args[0]) if type(err) is KeyError and len(err.args) == 1 else str(err)
+    return ' '.join(text.split()) or type(err).__name__
 
 
 def main(argv: Optional[List[str]] = None) -> int:
