@@ -2,7 +2,7 @@
 
 Usage::
 
-    GRAPHITE_DATA=/work/shared/data python -m linkpred.cli.profile \
+    GRAPHITE_DATA=/work/shared/data python experiments/linkpred_profile.py \
         --datasets cora,citeseer,actor,chameleon-filtered,squirrel-filtered,reed98 --out experiments/results/linkpred
 
 Writes ``<out>/profiles.md`` (label, best threshold M and direction, balanced accuracies of the best threshold and

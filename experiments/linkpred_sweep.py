@@ -2,7 +2,7 @@
 
 Usage (resumable: finished cells are cached in ``<out>/cells.jsonl`` and skipped on restart)::
 
-    OMP_NUM_THREADS=1 python -m linkpred.cli.sweep --threads 1 \
+    OMP_NUM_THREADS=1 python experiments/linkpred_sweep.py --threads 1 \
         --out experiments/results/linkpred/sweep
 
 Writes ``sweep.csv`` (one row per S x model), ``sweep.md`` (MRR x100 table, models x S, plus the measured
