@@ -62,21 +62,21 @@ def main(args) -> int:
 
     if args.threads is not None:
         if args.threads < 1:
-            print(f'error: --threads must be >= 1, got {args.threads}', file=sys.stderr)
+            print(f'graphite: error: --threads must be >= 1, got {args.threads}', file=sys.stderr)
             return 2
         torch.set_num_threads(args.threads)
     if args.dataset is None or args.model is None:
         # `graphite run --config best.yaml`: dataset and model come from the file (as `graphite tune --export`
         # writes them).
         if args.config is None:
-            print('error: --dataset and --model are required unless --config names a file with `dataset` and '
+            print('graphite: error: --dataset and --model are required unless --config names a file with `dataset` and '
                   '`model`', file=sys.stderr)
             return 2
         from graphite.cli.config import read_identity
         try:
             dataset, model = read_identity(args.config)
         except (OSError, ValueError) as e:
-            print(f'error: {e}', file=sys.stderr)
+            print(f'graphite: error: {e}', file=sys.stderr)
             return 2
         args.dataset = args.dataset or dataset
         args.model = args.model or model
@@ -86,7 +86,7 @@ def main(args) -> int:
         cfg = load_config(args.dataset, args.model, path=args.config, overrides=args.overrides,
                           transform=None if args.transform in (None, 'none') else args.transform)
     except (KeyError, ValueError) as e:  # unknown dataset / model / config key: a one-line message
-        print(f'error: {e}', file=sys.stderr)
+        print(f'graphite: error: {e}', file=sys.stderr)
         return 2
     transform = cfg['transform'] if args.transform is None else (None if args.transform == 'none' else 'graphite')
     out = args.out or default_out(args.dataset, args.model, transform)
