@@ -206,8 +206,8 @@ def speed(name, edge_index, n, hidden, device, backends, repeat, copy_bw, max_ed
 # ----------------------------------------------------------------------------------------------------- training
 
 def train_actor(device) -> Dict:
-    from experiments.config import load_config
-    from experiments.runner import run
+    from graphite.cli.config import load_config
+    from graphite.cli.runner import run
     cfg = load_config('actor', 'graphite')
     t0 = time.time()
     result = run('actor', 'graphite', cfg['transform'], cfg['params'], splits='0', progress=False, device=device)

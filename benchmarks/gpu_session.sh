@@ -53,14 +53,14 @@ if [ "$(left)" -gt 60 ]; then
   set -- run --dataset actor --model graphite --config experiments/configs/actor/graphite-paper.yaml \
     --device "$DEV" --splits "$PAPER_SPLITS" --no-progress --out "$OUT/actor-graphite-paper.json"
   [ "$DEV" = cuda ] || set -- "$@" --set epochs=20
-  timeout $(( $(left) - 30 )) $PY -m experiments.cli "$@" > "$OUT/actor-graphite-paper.txt" 2>&1 \
+  timeout $(( $(left) - 30 )) $PY -m graphite "$@" > "$OUT/actor-graphite-paper.txt" 2>&1 \
     || { status=1; log "paper-size run stopped early (finished splits are in the JSON)"; }
   tail -n 14 "$OUT/actor-graphite-paper.txt" >&2
 fi
 
 log "4. Optuna study with the time left ($(left) s)"
 if [ "$(left)" -gt 45 ]; then
-  timeout $(( $(left) - 10 )) $PY -m experiments.cli tune --dataset actor --model graphite \
+  timeout $(( $(left) - 10 )) $PY -m graphite tune --dataset actor --model graphite \
     --config experiments/configs/actor/graphite-paper.yaml --splits $STUDY_SPLITS --trials 40 --workers 4 \
     --threads 2 --timeout $(( $(left) - 40 )) --device "$DEV" --storage "$OUT/study-journal.log" \
     --study actor-graphite-paper-gpu --export "$OUT/actor-graphite-paper-tuned.yaml" --no-plots --quiet \

@@ -1,7 +1,7 @@
 """Benchmark of ``graphite tune``: worker scaling and the effect of pruning, on a cheap real objective.
 
 Two measurements in one run (a few minutes on 2 CPU cores), both with the real runner
-(:func:`experiments.runner.run`) training a small model on a small heterophilic dataset (default: MLP on Cornell,
+(:func:`graphite.cli.runner.run`) training a small model on a small heterophilic dataset (default: MLP on Cornell,
 2 splits, 50 full-batch steps, every step evaluated):
 
 1. **Throughput** -- trials per minute with 1 and with 2 worker processes (1 torch thread each, pruning off,
@@ -33,8 +33,8 @@ os.environ.setdefault('OMP_NUM_THREADS', '1')
 
 
 def _spec(config, name, root, n_trials, splits, pruning, seed, warmup):
-    from experiments.storage import resolve_storage
-    from experiments.tuning import TuneSpec
+    from graphite.cli.tuning.storage import resolve_storage
+    from graphite.cli.tuning import TuneSpec
     return TuneSpec(config=config, study_name=name, storage=resolve_storage(str(root / f'{name}.log'), name),
                     n_trials=n_trials, splits=splits, pruning=pruning, seed=seed, n_warmup_steps=warmup)
 
@@ -42,7 +42,7 @@ def _spec(config, name, root, n_trials, splits, pruning, seed, warmup):
 def _timed(spec, workers: int) -> Dict[str, Any]:
     from optuna.trial import TrialState
 
-    from experiments.tuning import build_objective, tune
+    from graphite.cli.tuning import build_objective, tune
     cpu_at_end: Dict[int, float] = {}  # trial seed -> CPU seconds of this process when the trial ended
     inner = build_objective(spec) if workers == 1 else None
 
@@ -102,7 +102,7 @@ def main(argv=None) -> int:
     import optuna
     import torch
 
-    from experiments.config import load_config
+    from graphite.cli.config import load_config
     torch.set_num_threads(1)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     config = load_config(args.dataset, args.model, overrides=(f'epochs={args.epochs}', 'patience=0', 'eval_every=1'))

@@ -2,7 +2,7 @@
 
 Usage::
 
-    GRAPHITE_DATA=/work/shared/data python -m experiments.linkpred_profile \
+    GRAPHITE_DATA=/work/shared/data python experiments/linkpred_profile.py \
         --datasets cora,citeseer,actor,chameleon-filtered,squirrel-filtered,reed98 --out experiments/results/linkpred
 
 Writes ``<out>/profiles.md`` (label, best threshold M and direction, balanced accuracies of the best threshold and
@@ -24,7 +24,7 @@ def main(argv=None) -> int:
     ap.add_argument('--num-samples', type=int, default=50000, help='edges (and non-edges) sampled per dataset')
     args = ap.parse_args(argv)
 
-    from experiments.linkpred_command import load_graph
+    from linkpred.cli.command import load_graph
     from linkpred.similarity import edge_similarity_profile, plot_similarity, threshold_test
     from linkpred.synthetic import make_link_graph
 

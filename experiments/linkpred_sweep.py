@@ -2,7 +2,7 @@
 
 Usage (resumable: finished cells are cached in ``<out>/cells.jsonl`` and skipped on restart)::
 
-    OMP_NUM_THREADS=1 python -m experiments.linkpred_sweep --threads 1 \
+    OMP_NUM_THREADS=1 python experiments/linkpred_sweep.py --threads 1 \
         --out experiments/results/linkpred/sweep
 
 Writes ``sweep.csv`` (one row per S x model), ``sweep.md`` (MRR x100 table, models x S, plus the measured
@@ -43,8 +43,8 @@ def main(argv=None) -> int:
     import torch
     from tqdm import tqdm
 
-    from experiments.config import parse_override
-    from experiments.linkpred_command import run_linkpred
+    from graphite.cli.config import parse_override
+    from linkpred.cli.command import run_linkpred
     from linkpred.model import model_name
     from linkpred.similarity import edge_similarity_profile, plot_similarity, threshold_test
     from linkpred.synthetic import make_link_graph

@@ -2,11 +2,11 @@
 
 Usage (resumable: every model's result JSON is kept in ``<out>/<dataset>/`` and reused)::
 
-    OMP_NUM_THREADS=1 python -m experiments.linkpred_table --dataset cora --threads 1 \
+    OMP_NUM_THREADS=1 python experiments/linkpred_table.py --dataset cora --threads 1 \
         --out experiments/results/linkpred
 
 Each model is ``graphite linkpred --dataset D --encoder E --decoder X [--separate-ego] --runs R`` with the config
-``experiments/configs/linkpred/<dataset>.yaml``. Writes ``<out>/<dataset>/<model>.json`` and
+``graphite/cli/configs/linkpred/<dataset>.yaml``. Writes ``<out>/<dataset>/<model>.json`` and
 ``<out>/<dataset>.md`` (all metrics x100, mean +- std over runs, best per column in bold).
 """
 from __future__ import annotations
@@ -56,8 +56,8 @@ def main(argv=None) -> int:
     import torch
     from tqdm import tqdm
 
-    from experiments.linkpred_command import load_graph, load_linkpred_config, run_linkpred
-    from experiments.results_io import read_json, write_json_atomic
+    from linkpred.cli.command import load_graph, load_linkpred_config, run_linkpred
+    from graphite.cli.results_io import read_json, write_json_atomic
     from linkpred.evaluation import METRICS
     from linkpred.model import parse_model_name
 
@@ -91,7 +91,7 @@ def main(argv=None) -> int:
     lines = [f'# Link prediction on {args.dataset}', '',
              f'Random 85/5/10 edge split, {args.runs} runs (seeds {args.seed}..{args.seed + args.runs - 1}), test '
              f"metrics x100 (mean +- std) at the epoch with the best validation {p.get('metric', 'mrr')}. "
-             f"Config `{os.path.relpath(cfg['path'])}`: hidden {p.get('hidden_channels')}, "
+             f"Config `{cfg['path']}`: hidden {p.get('hidden_channels')}, "
              f"{p.get('num_layers')} layers, lr {p.get('lr')}, dropout {p.get('dropout')}, "
              f"epochs <= {p.get('epochs')} (patience {p.get('patience')}). Hits@K against the split's "
              'negatives (as many as test positives), MRR against 100 uniform negatives per positive.', '',

@@ -117,7 +117,7 @@ def test_every_model_on_cuda_matches_cpu(name, make_graph):
 
 
 def test_runner_trains_on_cuda(make_graph):
-    from experiments.runner import run
+    from graphite.cli.runner import run
     data = make_graph(num_nodes=80, num_features=12, num_edges=300, seed=46)
     params = dict(hidden_channels=16, num_layers=2, epochs=15, eval_every=5, patience=0, lr=0.01)
     gpu = run('toy', 'graphite', 'graphite', params, splits='0', data=data, progress=False, device=str(CUDA))

@@ -38,7 +38,7 @@ def test_unknown_device_is_one_clear_error(bad):
 
 
 def test_runner_records_the_device(make_graph):
-    from experiments.runner import run
+    from graphite.cli.runner import run
     data = make_graph(num_nodes=40, num_features=8, num_edges=120, seed=3)
     params = dict(hidden_channels=8, num_layers=1, epochs=4, eval_every=2, patience=0)
     a = run('toy', 'graphite', 'graphite', params, splits='0', data=data, progress=False, device='cpu')

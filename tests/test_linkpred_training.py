@@ -65,7 +65,7 @@ def test_on_eval_exception_propagates(homophilic):
 
 
 def test_run_linkpred_result(homophilic):
-    from experiments.linkpred_command import run_linkpred
+    from linkpred.cli.command import run_linkpred
     steps = []
     res = run_linkpred('synthetic', 'gcn', 'mlp', dict(FAST, separate_ego=True), runs=2, seed=0, progress=False,
                        data=homophilic, on_eval=lambda s, v: steps.append(s))
@@ -77,7 +77,7 @@ def test_run_linkpred_result(homophilic):
 
 
 def test_graphite_transform_path():
-    from experiments.linkpred_command import run_linkpred
+    from linkpred.cli.command import run_linkpred
     g = torch.Generator().manual_seed(0)
     base = make_link_graph(200, 0.8, avg_degree=6, seed=0)
     base.x = (torch.rand(200, 10, generator=g) < 0.3).float()  # GRAPHITE needs discrete features
@@ -87,15 +87,17 @@ def test_graphite_transform_path():
 
 
 def test_cli_writes_json(tmp_path):
-    from experiments.cli import main
+    from graphite.cli.config import CONFIG_DIR
+    from graphite.cli.main import main
     out = tmp_path / 'r.json'
     code = main(['linkpred', '--dataset', 'synthetic', '--num-nodes', '300', '--similarity', '-0.8', '--encoder',
                  'none', '--decoder', 'distmult', '--runs', '1', '--no-progress', '--out', str(out),
-                 '--config', 'experiments/configs/linkpred/synthetic.yaml', '--set', 'epochs=10'])
+                 '--config', f'{CONFIG_DIR}/linkpred/synthetic.yaml', '--set', 'epochs=10'])
     assert code == 0
     res = json.loads(out.read_text())
     assert RUNNER_KEYS <= set(res) and res['model'] == 'none-distmult'
     assert res['dataset_options']['similarity'] == -0.8 and res['dataset_options']['num_nodes'] == 300
     assert not list(tmp_path.glob('.*tmp'))  # atomic write left no temporary file
     with pytest.raises(KeyError, match='unknown params'):
-        main(['linkpred', '--dataset', 'synthetic', '--encoder', 'gcn', '--decoder', 'dot', '--set', 'lrr=1'])
+        main(['linkpred', '--dataset', 'synthetic', '--encoder', 'gcn', '--decoder', 'dot', '--set', 'lrr=1',
+              '--debug'])

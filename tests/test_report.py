@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from experiments import cli
-from experiments.report_command import parse_transform_options
+from graphite.cli import main as cli
+from graphite.cli.report_command import parse_transform_options
 
 
 def test_parse_transform_options():

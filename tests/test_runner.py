@@ -1,4 +1,4 @@
-"""Tests of experiments.runner / experiments.config / `graphite run`: reproducibility, callbacks, partial results
+"""Tests of graphite.cli.runner / graphite.cli.config / `graphite run`: reproducibility, callbacks, partial results
 after an interrupt, metrics against sklearn, config validation (every committed YAML file)."""
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-import experiments.runner as runner
-from experiments.config import CONFIG_DIR, ConfigError, load_config, parse_override
-from experiments.runner import evaluate_metric, parse_splits, run
+import graphite.cli.runner as runner
+from graphite.cli.config import CONFIG_DIR, ConfigError, load_config, parse_override
+from graphite.cli.runner import evaluate_metric, parse_splits, run
 
 FAST = {'hidden_channels': 8, 'epochs': 6, 'patience': 0, 'lr': 0.01}
 
@@ -93,7 +93,7 @@ def _args(**kw):
 
 def test_run_command_writes_json_and_partial_json_on_ctrl_c(toy, tmp_path, monkeypatch, capsys):
     import graphite.datasets
-    from experiments import run_command
+    from graphite.cli import run_command
     monkeypatch.setattr(graphite.datasets, 'load', lambda name, **kw: toy)
     out = tmp_path / 'r.json'
     sets = ['epochs=5', 'hidden_channels=8']
@@ -118,7 +118,7 @@ def test_run_command_writes_json_and_partial_json_on_ctrl_c(toy, tmp_path, monke
 
 
 def test_default_output_names():
-    from experiments.run_command import default_out
+    from graphite.cli.run_command import default_out
     assert default_out('actor', 'GCN', 'graphite').endswith('results/actor-gcn-graphite.json')
     assert default_out('actor', 'gcn', None).endswith('results/actor-gcn.json')
     assert default_out('actor', 'graphite', 'graphite').endswith('results/actor-graphite.json')
@@ -126,7 +126,7 @@ def test_default_output_names():
 
 
 def test_run_command_clear_errors(tmp_path):
-    from experiments import run_command
+    from graphite.cli import run_command
     assert run_command.main(_args(dataset='no-such-dataset')) == 2
     assert run_command.main(_args(model='no-such-model')) == 2
     assert run_command.main(_args(overrides=['no_such_key=1'])) == 2
@@ -176,7 +176,9 @@ def test_load_config_overrides_and_errors(tmp_path):
         load_config('actor', 'nope')
 
 
-NODE_CONFIGS = sorted(p for p in glob.glob(os.path.join(CONFIG_DIR, '**', '*.yaml'), recursive=True)
+REPO_CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'experiments', 'configs')
+NODE_CONFIGS = sorted(p for folder in (CONFIG_DIR, REPO_CONFIGS)  # bundled ones and the repository's extra ones
+                      for p in glob.glob(os.path.join(folder, '**', '*.yaml'), recursive=True)
                       if os.sep + 'linkpred' + os.sep not in p)  # configs/linkpred/ belongs to `graphite linkpred`
 
 
@@ -198,7 +200,7 @@ def test_run_command_takes_dataset_and_model_from_config(toy, tmp_path, monkeypa
     import yaml
 
     import graphite.datasets
-    from experiments import run_command
+    from graphite.cli import run_command
     seen = []
     monkeypatch.setattr(graphite.datasets, 'load', lambda name, **kw: seen.append(name) or toy)
     cfg = tmp_path / 'best.yaml'

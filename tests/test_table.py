@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from experiments import table_command
-from experiments.published import published
+from graphite.cli import table_command
+from graphite.cli.published import published
 
 
 def _node(dataset, model, transform, values, metric='accuracy'):

@@ -1,4 +1,4 @@
-"""Tests of ``graphite tune`` (experiments.tuning, experiments.search_space, experiments.storage).
+"""Tests of ``graphite tune`` (graphite.cli.tuning, graphite.cli.tuning.search_space, graphite.cli.tuning.storage).
 
 Most tests use a stand-in objective with a closed-form validation score (:func:`standin_objective`), so the
 oracle for every trial value is that formula evaluated on the trial's params, independently of the tuner.
@@ -12,6 +12,7 @@ import importlib.util
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -24,9 +25,10 @@ import pytest
 import yaml
 from optuna.trial import TrialState
 
-from experiments import tuning
-from experiments.search_space import SearchSpace
-from experiments.storage import HeartbeatJournalStorage, fail_stale_trials, open_storage, resolve_storage
+from graphite.cli import tuning
+from graphite.cli.tuning.search_space import SearchSpace
+from graphite.cli.tuning.storage import (HeartbeatJournalStorage, fail_stale_trials, open_storage,
+                                         resolve_storage)
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
@@ -49,7 +51,7 @@ def standin_value(params) -> float:
 
 
 def standin_objective(params, seed, on_eval):
-    """Stand-in for ``experiments.runner.run``: STEPS evaluations converging to :func:`standin_value`.
+    """Stand-in for ``graphite.cli.runner.run``: STEPS evaluations converging to :func:`standin_value`.
 
     ``fixed`` must arrive untouched (the tuner merges sampled values into the config params). Trials with
     ``seed >= STANDIN_SLOW_FROM`` (environment variable) sleep ``STANDIN_SLEEP`` seconds per step: the dead-worker
@@ -294,7 +296,7 @@ def _kill_worker_midtrial(storage_arg, name, env_extra, tmp_path):
     cfg.write_text(yaml.safe_dump(CONFIG))
     env = dict(os.environ, PYTHONPATH=f'{TESTS}{os.pathsep}{ROOT}', STANDIN_SLOW_FROM='3', STANDIN_SLEEP='5',
                OMP_NUM_THREADS='1', **env_extra)
-    cmd = [sys.executable, '-m', 'experiments.cli', 'tune', '--dataset', 'toy', '--objective',
+    cmd = [sys.executable, '-m', 'graphite', 'tune', '--dataset', 'toy', '--objective',
            'test_tune:standin_objective', '--config', str(cfg), '--trials', '6', '--study', name, '--no-pruning',
            '--heartbeat-interval', '1', '--grace-period', '2', '--quiet', '--no-plots']
     if storage_arg:
@@ -356,7 +358,7 @@ def test_killed_worker_trial_fails_by_heartbeat_and_resume_completes(studies, tm
 
 # --------------------------------------------------------------------------------------------------------- results
 def test_export_plots_and_cli(studies, tmp_path, capsys):
-    from experiments.cli import main
+    from graphite.cli.main import main
     cfg = tmp_path / 'cfg.yaml'
     cfg.write_text(yaml.safe_dump(CONFIG))
     best = tmp_path / 'out' / 'best.yaml'
@@ -386,20 +388,29 @@ def test_export_plots_and_cli(studies, tmp_path, capsys):
     assert "optuna-dashboard '" in out
 
 
-def test_cli_errors(studies, tmp_path):
-    from experiments.cli import main
+def test_cli_errors(studies, tmp_path, capsys):
+    """User errors: one line `graphite: error: ...` and exit code 1; the exception itself with --debug."""
+    from graphite.cli.main import main
+
+    def fails(argv, pattern):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        last = err.splitlines()[-1]  # after the `study ... in ...` progress line, if any
+        assert last.startswith('graphite: error: ') and re.search(pattern, last) and 'Traceback' not in err, err
+
     cfg = tmp_path / 'cfg.yaml'
     bad_search = {'x': {'type': 'float', 'low': 0.0, 'high': 1.0, 'log': True}}
     cfg.write_text(yaml.safe_dump(dict(CONFIG, search=bad_search)))
+    argv = ['tune', '--dataset', 'toy', '--objective', 'test_tune:standin_objective', '--config', str(cfg)]
+    fails(argv, "parameter 'x': log scale needs low > 0")
     with pytest.raises(ValueError, match="parameter 'x': log scale needs low > 0"):
-        main(['tune', '--dataset', 'toy', '--objective', 'test_tune:standin_objective', '--config', str(cfg)])
+        main(argv + ['--debug'])
     good = tmp_path / 'good.yaml'
     good.write_text(yaml.safe_dump(CONFIG))
-    with pytest.raises(KeyError, match="no study 'nope'.*run without --summary-only first"):
-        main(['tune', '--dataset', 'toy', '--objective', 'test_tune:standin_objective', '--config', str(good),
-              '--study', 'nope', '--summary-only'])
-    with pytest.raises(ValueError, match="--dataset other but the config is for dataset 'toy'"):
-        main(['tune', '--dataset', 'other', '--objective', 'test_tune:standin_objective', '--config', str(good)])
+    fails(['tune', '--dataset', 'toy', '--objective', 'test_tune:standin_objective', '--config', str(good),
+           '--study', 'nope', '--summary-only'], "no study 'nope'.*run without --summary-only first")
+    fails(['tune', '--dataset', 'other', '--objective', 'test_tune:standin_objective', '--config', str(good)],
+          "--dataset other but the config is for dataset 'toy'")
     with pytest.raises(ValueError, match='needs --encoder and --decoder'):
         tuning.TuneSpec(config=CONFIG, study_name='x', storage=resolve_storage(None, 'x'), n_trials=1,
                         task='linkpred')
@@ -416,8 +427,8 @@ def test_end_to_end_real_runner_on_cornell(studies, tmp_path, monkeypatch):
     if not os.environ.get('GRAPHITE_DATA'):
         pytest.skip('GRAPHITE_DATA is not set (raw benchmark files needed for Cornell)')
     monkeypatch.setenv('GRAPHITE_ROOT', str(tmp_path / 'datasets'))
-    from experiments.cli import main
-    from experiments.config import load_config
+    from graphite.cli.main import main
+    from graphite.cli.config import load_config
     best = tmp_path / 'best.yaml'
     code = main(['tune', '--dataset', 'cornell', '--model', 'mlp', '--trials', '3', '--splits', '0', '--set',
                  'epochs=20', '--set', 'patience=0', '--export', str(best), '--quiet', '--no-plots'])
@@ -438,9 +449,9 @@ def test_end_to_end_real_runner_on_cornell(studies, tmp_path, monkeypatch):
 
 
 def test_linkpred_task_on_synthetic_graph(studies, tmp_path):
-    """--task linkpred drives experiments.linkpred_command.run_linkpred (no raw data: synthetic graph)."""
-    from experiments.cli import main
-    from experiments.linkpred_command import load_linkpred_config, run_linkpred
+    """--task linkpred drives linkpred.cli.command.run_linkpred (no raw data: synthetic graph)."""
+    from graphite.cli.main import main
+    from linkpred.cli.command import load_linkpred_config, run_linkpred
     best = tmp_path / 'lp.yaml'
     code = main(['tune', '--task', 'linkpred', '--dataset', 'synthetic', '--encoder', 'sage', '--decoder', 'dot',
                  '--runs', '1', '--trials', '2', '--set', 'epochs=10', '--set', 'eval_every=5', '--set',

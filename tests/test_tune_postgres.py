@@ -15,8 +15,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from experiments import tuning
-from experiments.storage import open_storage, resolve_storage
+from graphite.cli import tuning
+from graphite.cli.tuning.storage import open_storage, resolve_storage
 
 from test_tune import ROOT, TESTS, check_killed_worker_recovery, make_spec, standin_value
 
@@ -49,7 +49,7 @@ def test_two_hosts_share_one_postgres_study(postgres_url, tmp_path, monkeypatch)
     from test_tune import CONFIG
     cfg.write_text(yaml.safe_dump(CONFIG))
     env = dict(os.environ, PYTHONPATH=f'{TESTS}{os.pathsep}{ROOT}', OMP_NUM_THREADS='1')
-    cmd = [sys.executable, '-m', 'experiments.cli', 'tune', '--dataset', 'toy', '--objective',
+    cmd = [sys.executable, '-m', 'graphite', 'tune', '--dataset', 'toy', '--objective',
            'test_tune:standin_objective', '--config', str(cfg), '--trials', '12',
            '--storage', postgres_url, '--study', name, '--quiet', '--no-plots', '--no-pruning']
     hosts = [subprocess.Popen(cmd + ['--workers', str(w)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

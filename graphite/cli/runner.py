@@ -18,22 +18,21 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from experiments.config import TRAINING_DEFAULTS, validate_params
-from experiments.results_io import environment
+from graphite.cli.config import TRAINING_DEFAULTS, validate_params
+from graphite.cli.results_io import environment
 
 __all__ = ['run', 'prepare', 'metric_for', 'evaluate_metric', 'parse_splits', 'PreparedData']
 
-_ROC_AUC_DATASETS = {'minesweeper', 'tolokers', 'questions'}
-
 
 def metric_for(dataset: str) -> str:
-    """``'roc_auc'`` for the two-class yandex datasets, ``'accuracy'`` otherwise (from the dataset registry when
-    it knows the name)."""
+    """The dataset registry's metric for ``dataset`` (:attr:`graphite.datasets.DatasetInfo.metric`: ``'roc_auc'`` for
+    the two-class yandex datasets, ``'accuracy'`` otherwise); ``'accuracy'`` for a graph the registry does not know
+    (a user-provided ``Data`` passed to :func:`run`)."""
+    from graphite.datasets import UnknownDatasetError, info
     try:
-        from graphite.datasets import info
         return info(dataset).metric
-    except Exception:  # noqa: BLE001 - unknown to the registry (e.g. a user-provided Data)
-        return 'roc_auc' if dataset.lower() in _ROC_AUC_DATASETS else 'accuracy'
+    except UnknownDatasetError:
+        return 'accuracy'
 
 
 def evaluate_metric(metric: str, logits: Tensor, y: Tensor) -> float:
@@ -220,7 +219,7 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
         dataset (str): dataset name (loaded with :func:`graphite.datasets.load` unless ``data`` is given).
         model (str): a key of :data:`graphite.nn.MODELS`.
         transform (str, optional): ``None`` or ``'graphite'``.
-        params (dict): model options + training options (:data:`experiments.config.TRAINING_DEFAULTS` fill the
+        params (dict): model options + training options (:data:`graphite.cli.config.TRAINING_DEFAULTS` fill the
             gaps); ``transform_options`` is passed to :class:`graphite.Graphite`.
         splits: split ids (list, int, or a string such as ``'0-9'``); default all splits of the dataset.
         seed (int): base seed; split ``s`` trains with seed ``seed + s`` (same seed -> identical numbers on CPU with

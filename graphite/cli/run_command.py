@@ -1,12 +1,11 @@
 """``graphite run``: train a model on a dataset's splits and write a result JSON."""
 from __future__ import annotations
 
-import os
 import sys
 
-HELP = 'train a model (optionally on the GRAPHITE-transformed graph) on benchmark splits and save results as JSON'
+from graphite.cli.paths import results_dir
 
-RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
+HELP = 'train a model (optionally on the GRAPHITE-transformed graph) on benchmark splits and save results as JSON'
 
 
 def add_arguments(parser):
@@ -20,12 +19,12 @@ def add_arguments(parser):
                              "config's transform)")
     parser.add_argument('--splits', default=None, help="splits to run, e.g. '0-9' or '0,3' (default: all)")
     parser.add_argument('--config', default=None,
-                        help='YAML config (default: experiments/configs/<dataset>/<model>.yaml, '
+                        help='YAML config (default: the bundled configs/<dataset>/<model>.yaml, '
                              'then configs/default/<model>.yaml)')
     parser.add_argument('--set', dest='overrides', action='append', default=[], metavar='KEY=VALUE',
                         help='override a parameter of the config (repeatable), e.g. --set lr=0.001')
-    parser.add_argument('--out', default=None, help='result JSON (default: experiments/results/'
-                                                    '<dataset>-<model>[-graphite].json)')
+    parser.add_argument('--out', default=None, help='result JSON (default: results/<dataset>-<model>[-graphite].json '
+                                                    'under the current directory or $GRAPHITE_HOME)')
     parser.add_argument('--seed', type=int, default=0, help='base seed; split s uses seed+s (default: 0)')
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: torch default)')
     parser.add_argument('--no-progress', action='store_true', help='no progress bars')
@@ -34,14 +33,14 @@ def add_arguments(parser):
 
 
 def default_out(dataset: str, model: str, transform) -> str:
-    """``<dataset>-<model>[-graphite].json`` in ``experiments/results``; the GRAPHITE model is normally trained on
-    its transform, so it gets no suffix then (and ``-original`` on the untransformed graph)."""
+    """``<dataset>-<model>[-graphite].json`` in :func:`graphite.cli.paths.results_dir`; the GRAPHITE model is
+    normally trained on its transform, so it gets no suffix then (and ``-original`` on the untransformed graph)."""
     model = model.lower()
     if model == 'graphite':
         suffix = '' if transform == 'graphite' else '-original'
     else:
         suffix = '-graphite' if transform == 'graphite' else ''
-    return os.path.join(RESULTS_DIR, f'{dataset}-{model}{suffix}.json')
+    return str(results_dir() / f'{dataset}-{model}{suffix}.json')
 
 
 def format_table(result) -> str:
@@ -59,27 +58,27 @@ def format_table(result) -> str:
 def main(args) -> int:
     import torch
 
-    from experiments.config import load_config
-    from experiments.results_io import write_json_atomic
-    from experiments.runner import run
+    from graphite.cli.config import load_config
+    from graphite.cli.results_io import write_json_atomic
+    from graphite.cli.runner import run
 
     if args.threads is not None:
         if args.threads < 1:
-            print(f'error: --threads must be >= 1, got {args.threads}', file=sys.stderr)
+            print(f'graphite: error: --threads must be >= 1, got {args.threads}', file=sys.stderr)
             return 2
         torch.set_num_threads(args.threads)
     if args.dataset is None or args.model is None:
         # `graphite run --config best.yaml`: dataset and model come from the file (as `graphite tune --export`
         # writes them).
         if args.config is None:
-            print('error: --dataset and --model are required unless --config names a file with `dataset` and '
+            print('graphite: error: --dataset and --model are required unless --config names a file with `dataset` and '
                   '`model`', file=sys.stderr)
             return 2
-        from experiments.config import read_identity
+        from graphite.cli.config import read_identity
         try:
             dataset, model = read_identity(args.config)
         except (OSError, ValueError) as e:
-            print(f'error: {e}', file=sys.stderr)
+            print(f'graphite: error: {e}', file=sys.stderr)
             return 2
         args.dataset = args.dataset or dataset
         args.model = args.model or model
@@ -89,7 +88,7 @@ def main(args) -> int:
         cfg = load_config(args.dataset, args.model, path=args.config, overrides=args.overrides,
                           transform=None if args.transform in (None, 'none') else args.transform)
     except (KeyError, ValueError) as e:  # unknown dataset / model / config key: a one-line message
-        print(f'error: {e}', file=sys.stderr)
+        print(f'graphite: error: {e}', file=sys.stderr)
         return 2
     transform = cfg['transform'] if args.transform is None else (None if args.transform == 'none' else 'graphite')
     out = args.out or default_out(args.dataset, args.model, transform)

@@ -1,4 +1,4 @@
-"""Experiment configurations: YAML files under ``experiments/configs/`` and ``key=value`` overrides.
+"""Experiment configurations: YAML files (bundled under ``graphite/cli/configs/``) and ``key=value`` overrides.
 
 A config file is a mapping with the keys
 
@@ -10,7 +10,9 @@ A config file is a mapping with the keys
 
 Lookup order in :func:`load_config` (first existing file wins): an explicit ``path``;
 ``configs/<dataset>/<model>-graphite.yaml`` (only with ``transform='graphite'``); ``configs/<dataset>/<model>.yaml``;
-``configs/default/<model>-graphite.yaml`` (only with ``transform='graphite'``); ``configs/default/<model>.yaml``.
+``configs/default/<model>-graphite.yaml`` (only with ``transform='graphite'``); ``configs/default/<model>.yaml``,
+all under :data:`CONFIG_DIR` (package data, read-only). Results record a bundled config as ``configs/...`` and any
+other file as the path the user gave (:func:`config_label`), never a machine's absolute path.
 """
 from __future__ import annotations
 
@@ -22,11 +24,12 @@ from typing import Any, Dict, Iterable, Optional, Set
 import yaml
 
 __all__ = ['CONFIG_DIR', 'TRAINING_DEFAULTS', 'TOP_LEVEL_KEYS', 'load_config', 'find_config', 'parse_override',
-           'allowed_params', 'validate_params', 'ConfigError']
+           'allowed_params', 'validate_params', 'config_label', 'ConfigError']
 
+#: the bundled configs (package data): ``<dataset>/<model>.yaml``, ``default/<model>.yaml``, ``linkpred/<dataset>.yaml``
 CONFIG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'configs')
 
-#: training options understood by :func:`experiments.runner.run` and their defaults
+#: training options understood by :func:`graphite.cli.runner.run` and their defaults
 TRAINING_DEFAULTS: Dict[str, Any] = {
     'lr': 0.01,            # Adam learning rate
     'weight_decay': 5e-4,  # Adam weight decay (L2)
@@ -101,6 +104,15 @@ def parse_override(item: str):
     if not key:
         raise ConfigError(f'override {item!r} has an empty key')
     return key, yaml.safe_load(value) if value.strip() else None
+
+
+def config_label(path: str) -> str:
+    """How a result records the config file at ``path``: ``configs/<...>.yaml`` for a bundled one (the same label in
+    every installation), else ``path`` as given."""
+    bundled = os.path.abspath(path)
+    if os.path.commonpath([bundled, CONFIG_DIR]) == CONFIG_DIR:
+        return os.path.relpath(bundled, os.path.dirname(CONFIG_DIR)).replace(os.sep, '/')
+    return str(path)
 
 
 def find_config(dataset: str, model: str, transform: Optional[str] = None) -> str:
@@ -195,5 +207,5 @@ def load_config(dataset: str, model: str, path: Optional[str] = None, overrides:
         'params': full,
         'search': copy.deepcopy(raw.get('search') or {}),
         'description': raw.get('description'),
-        'path': os.path.relpath(path, os.path.dirname(CONFIG_DIR)) if path.startswith(CONFIG_DIR) else path,
+        'path': config_label(path),
     }

@@ -36,8 +36,11 @@ def read_json(path: str) -> Dict[str, Any]:
 
 
 def _git_commit() -> Optional[str]:
+    """The commit of the source checkout graphite runs from; :obj:`None` for an installed package."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if not os.path.isfile(os.path.join(root, 'pyproject.toml')):
+        return None  # site-packages: a git repository around it (a project's .venv) is not graphite's
     try:
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         out = subprocess.run(['git', '-C', root, 'rev-parse', 'HEAD'], capture_output=True, text=True, timeout=5)
         return out.stdout.strip() or None
     except Exception:  # noqa: BLE001 - git missing / not a checkout

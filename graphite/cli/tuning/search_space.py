@@ -1,7 +1,7 @@
 """Optuna search spaces read from the ``search:`` section of an experiment config.
 
-A config YAML (``experiments/configs/*.yaml``) keeps the search space next to the run settings, so tuning a
-model means editing YAML, not code::
+A config YAML (bundled ``graphite/cli/configs/*/*.yaml`` or any ``--config`` file) keeps the search space next to
+the run settings, so tuning a model means editing YAML, not code::
 
     params:
       lr: 0.005

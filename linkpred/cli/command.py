@@ -6,9 +6,10 @@ Examples::
     graphite linkpred --dataset synthetic --similarity -0.8 --num-nodes 2000 --encoder gcn --decoder mlp --separate-ego
     graphite linkpred --dataset actor --encoder sage --decoder mlp --transform graphite
 
-Configs: ``experiments/configs/linkpred/<dataset>.yaml`` if it exists, else ``.../linkpred/default.yaml``
-(``params`` = :data:`linkpred.training.DEFAULT_PARAMS` keys, plus ``dataset_options`` for the synthetic generator and
-``transform_options`` for :class:`graphite.Graphite`; ``search`` = Optuna space for ``graphite tune --task linkpred``).
+Configs (bundled with graphite): ``configs/linkpred/<dataset>.yaml`` if it exists, else
+``configs/linkpred/default.yaml`` (``params`` = :data:`linkpred.training.DEFAULT_PARAMS` keys, plus
+``dataset_options`` for the synthetic generator and ``transform_options`` for :class:`graphite.Graphite`;
+``search`` = Optuna space for ``graphite tune --task linkpred``).
 """
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ import sys
 import time
 from typing import Any, Callable, Dict, Iterable, Optional
 
+from graphite.cli.config import CONFIG_DIR as GRAPHITE_CONFIG_DIR
+
 HELP = 'link prediction with a chosen encoder x decoder (heterophily-aware, Zhu et al. 2024); result JSON'
 
-CONFIG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'configs', 'linkpred')
-RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results', 'linkpred')
+#: the bundled link-prediction configs (package data of :mod:`graphite.cli`)
+CONFIG_DIR = os.path.join(GRAPHITE_CONFIG_DIR, 'linkpred')
 #: keys of ``params`` consumed here, not by :func:`linkpred.training.train_link_predictor`
 EXTRA_PARAMS = ('dataset_options', 'transform_options')
 _SYNTHETIC_FLAGS = ('similarity', 'num_nodes', 'profile', 'avg_degree', 'num_features', 'num_clusters', 'noise',
@@ -44,8 +47,8 @@ def add_arguments(parser):
                                                        'else configs/linkpred/default.yaml)')
     parser.add_argument('--set', dest='overrides', action='append', default=[], metavar='KEY=VALUE',
                         help='override a parameter (repeatable), e.g. --set lr=0.01 --set metric=hits@100')
-    parser.add_argument('--out', default=None, help='result JSON (default: experiments/results/linkpred/'
-                                                    '<dataset>-<model>[-graphite].json)')
+    parser.add_argument('--out', default=None, help='result JSON (default: results/linkpred/<dataset>-<model>'
+                                                    '[-graphite].json under the current directory or $GRAPHITE_HOME)')
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
     g = parser.add_argument_group('synthetic dataset (linkpred.synthetic.make_link_graph)')
@@ -73,7 +76,7 @@ def load_linkpred_config(dataset: str, path: Optional[str] = None, overrides: It
     ``params``; unknown keys -> ``KeyError``. ``path`` is added as ``config['path']``."""
     import yaml
 
-    from experiments.config import parse_override
+    from graphite.cli.config import config_label, parse_override
     from linkpred.training import DEFAULT_PARAMS
     path = path or find_config(dataset)
     if not os.path.exists(path):
@@ -92,7 +95,7 @@ def load_linkpred_config(dataset: str, path: Optional[str] = None, overrides: It
         bad = sorted(set(keys) - known)
         if bad:
             raise KeyError(f'{path}: unknown {where} key(s) {bad}; known: {sorted(known)}')
-    return {**cfg, 'params': params, 'path': path}
+    return {**cfg, 'params': params, 'path': config_label(path)}
 
 
 def load_graph(dataset: str, **dataset_kw):
@@ -138,7 +141,7 @@ def run_linkpred(dataset: str, encoder: str, decoder: str, params: Optional[dict
     import torch
     from tqdm import tqdm
 
-    from experiments.results_io import environment
+    from graphite.cli.results_io import environment
     from linkpred.evaluation import METRICS
     from linkpred.model import model_name
     from linkpred.training import DEFAULT_PARAMS, split_edges, train_link_predictor
@@ -203,7 +206,8 @@ def run_linkpred(dataset: str, encoder: str, decoder: str, params: Optional[dict
 def main(args) -> int:
     import torch
 
-    from experiments.results_io import write_json_atomic
+    from graphite.cli.paths import results_dir
+    from graphite.cli.results_io import write_json_atomic
 
     if args.threads is not None:
         if args.threads < 1:
@@ -230,7 +234,7 @@ def main(args) -> int:
     result['config_file'] = cfg['path']
     result['command'] = 'graphite linkpred ' + ' '.join(sys.argv[2:] if sys.argv[1:2] == ['linkpred'] else sys.argv[1:])
     suffix = '-graphite' if transform else ''
-    out = args.out or os.path.join(RESULTS_DIR, f"{args.dataset}-{result['model']}{suffix}.json")
+    out = args.out or str(results_dir() / 'linkpred' / f"{args.dataset}-{result['model']}{suffix}.json")
     write_json_atomic(out, result)
     m, s = result['metrics'], result['metrics_std']
     print(f"{result['dataset']} / {result['model']}{' + GRAPHITE' if transform else ''} over {args.runs} run(s), "

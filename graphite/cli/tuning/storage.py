@@ -4,8 +4,8 @@
 server-backed storage that workers on other machines can join. :func:`resolve_storage` maps the ``--storage``
 argument to one of:
 
-* nothing (default): a journal file ``experiments/studies/<study>/journal.log`` (override the directory with the
-  ``GRAPHITE_STUDIES`` environment variable);
+* nothing (default): a journal file ``studies/<study>/journal.log`` under the output root (the current directory, or
+  ``$GRAPHITE_HOME``; ``$GRAPHITE_STUDIES`` overrides the studies folder, see :mod:`graphite.cli.paths`);
 * a file path, or ``journal:PATH``: a journal file at ``PATH``;
 * ``sqlite:///PATH``: Optuna's RDB storage on SQLite (accepted, but see below);
 * ``postgresql://user:password@host:port/db`` (also ``postgres://``, ``postgresql+psycopg2://``, ``mysql://...``):
@@ -21,8 +21,9 @@ with a database-wide lock, and concurrent writers that wait longer than the driv
 recommends instead: every operation is one JSON line appended to a log under a short-lived lock file (a symlink
 or ``O_EXCL`` file, which also works on NFS), each process replays the log into an in-memory snapshot, and a lock
 left behind by a killed process is broken after 30 s. Writers never hit "database is locked", reads need no lock.
-Each append is fsync'ed (about 5 ms on this project's CI disk), which is why :mod:`experiments.tuning` reports a
-trial's validation metric about 20 times per split instead of at every evaluation.
+Each append is fsync'ed (about 5 ms on this project's CI disk), which is why
+:mod:`graphite.cli.tuning.objective` reports a trial's validation metric about 20 times per split instead of at
+every evaluation.
 
 Heartbeats (dead-worker detection)
 ----------------------------------
@@ -39,7 +40,6 @@ appended to the log before the worker died. Hosts sharing a journal file over NF
 """
 from __future__ import annotations
 
-import os
 import random
 import time
 import warnings
@@ -50,8 +50,15 @@ from typing import Callable, List, Optional
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import JournalStorage
-from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.trial import TrialState
+
+from graphite.cli.paths import studies_dir
+
+try:  # private in Optuna: the range in pyproject.toml (optuna>=5.0,<6) is the one this module is tested on
+    from optuna.storages._heartbeat import BaseHeartbeat
+except ImportError as err:  # pragma: no cover - depends on the installed Optuna
+    raise ImportError(f'graphite tune needs optuna>=5.0,<6 (optuna.storages._heartbeat.BaseHeartbeat); found optuna '
+                      f'{optuna.__version__}: pip install "optuna>=5.0,<6"') from err
 
 __all__ = ['DEFAULT_GRACE_PERIOD', 'DEFAULT_HEARTBEAT_INTERVAL', 'HeartbeatJournalStorage', 'StorageSpec',
            'fail_stale_trials', 'open_storage', 'resolve_storage', 'studies_dir']
@@ -65,12 +72,6 @@ DEFAULT_GRACE_PERIOD = 60
 _SCHEMA_ATTEMPTS = 6
 
 _RDB_SCHEMES = ('sqlite', 'postgresql', 'postgres', 'mysql', 'mariadb', 'oracle', 'mssql')
-
-
-def studies_dir() -> Path:
-    """Directory of the embedded studies: ``$GRAPHITE_STUDIES`` or ``experiments/studies`` (gitignored)."""
-    env = os.environ.get('GRAPHITE_STUDIES')
-    return Path(env).expanduser() if env else Path(__file__).resolve().parent / 'studies'
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ def is_linkpred(res: Dict[str, Any]) -> bool:
 
 
 def node_rows(results: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    from experiments.published import published
+    from graphite.cli.published import published
     rows = []
     for r in results:
         pub = published(r['dataset'], r['model'], r['transform'])
@@ -101,7 +101,7 @@ def markdown(results: List[Dict[str, Any]]) -> str:
                        f"{_pm(*r['ours'])} | {pub} | {delta} | {n} | {secs} |")
         out.append('')
     if link:
-        from experiments.published import LINK_PREDICTION
+        from graphite.cli.published import LINK_PREDICTION
         out += ['## Link prediction', '', 'Test metrics (x100), mean ± std over runs; *published* = Hits@K anchors '
                 'of Zhu et al. (NeurIPS 2024) where available.', '',
                 '| dataset | model | main metric | ' + ' | '.join(LINKPRED_METRICS) + ' | published |',

@@ -2,7 +2,7 @@
 
 Examples::
 
-    # embedded: the study lives in experiments/studies/actor-graphite-graphite/journal.log, no server needed
+    # embedded: the study lives in ./studies/actor-graphite-graphite/journal.log, no server needed
     graphite tune --dataset actor --model graphite --transform graphite --trials 100 --workers 2
 
     # re-running the same command continues the study until it holds 100 trials
@@ -13,11 +13,11 @@ Examples::
     graphite tune --dataset actor --model graphite --trials 500 --workers 2 \\
         --storage postgresql://user:password@db-host:5432/graphite --study actor-graphite
 
-    # link prediction (experiments.linkpred_command.run_linkpred, configs/linkpred/<dataset>.yaml)
+    # link prediction (linkpred.cli.command.run_linkpred, configs/linkpred/<dataset>.yaml)
     graphite tune --task linkpred --dataset cora --encoder sage --decoder mlp --runs 1 --trials 50
 
-The objective is the validation metric (``val_mean``), never the test metric; see :mod:`experiments.tuning`
-(search flow, pruning, seeds) and :mod:`experiments.storage` (storages, heartbeats).
+The objective is the validation metric (``val_mean``), never the test metric; see :mod:`graphite.cli.tuning`
+(search flow, pruning, seeds) and :mod:`graphite.cli.tuning.storage` (storages, heartbeats).
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--task', choices=('node', 'linkpred'), default='node',
                    help='node classification (default) or link prediction')
     g.add_argument('--dataset', required=True, help='dataset name (graphite.datasets.names())')
-    g.add_argument('--model', help='node-classification model (config experiments/configs/<dataset>/<model>)')
+    g.add_argument('--model', help='node-classification model (bundled config configs/<dataset>/<model>.yaml)')
     g.add_argument('--transform', choices=('graphite', 'none'), default=None,
                    help="graph transform; default: the config's `transform`")
     g.add_argument('--encoder', help='link-prediction encoder (--task linkpred)')
@@ -72,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group('storage and results')
     g.add_argument('--storage', default=None,
                    help='journal file path, sqlite:///PATH or postgresql://user:pw@host:port/db '
-                        '(default: experiments/studies/<study>/journal.log)')
+                        '(default: studies/<study>/journal.log under the current directory or $GRAPHITE_HOME)')
     g.add_argument('--study', default=None, help='study name (default: <dataset>-<model>[-<transform>])')
     g.add_argument('--heartbeat-interval', type=int, default=None, metavar='S',
                    help='seconds between heartbeats of a running trial (default: 15)')
@@ -115,11 +115,11 @@ def load_tune_config(args: argparse.Namespace) -> Dict[str, Any]:
     if args.task == 'node' and args.objective is None:
         if not args.model and args.config is None:
             raise ValueError('--model is required for node classification (or give --config)')
-        from experiments.config import load_config
+        from graphite.cli.config import load_config
         config = load_config(args.dataset, args.model, path=None if args.config is None else str(args.config),
                              overrides=tuple(args.overrides), transform=args.transform)
     elif args.task == 'linkpred' and args.objective is None:
-        from experiments.linkpred_command import load_linkpred_config
+        from linkpred.cli.command import load_linkpred_config
         from linkpred.training import DEFAULT_PARAMS
         config = load_linkpred_config(args.dataset, None if args.config is None else str(args.config),
                                       args.overrides)
@@ -146,8 +146,8 @@ def load_tune_config(args: argparse.Namespace) -> Dict[str, Any]:
 
 def main(args: argparse.Namespace) -> int:
     from graphite.device import resolve_device
-    from experiments import tuning
-    from experiments.storage import DEFAULT_GRACE_PERIOD, DEFAULT_HEARTBEAT_INTERVAL, resolve_storage
+    from graphite.cli import tuning
+    from graphite.cli.tuning.storage import DEFAULT_GRACE_PERIOD, DEFAULT_HEARTBEAT_INTERVAL, resolve_storage
 
     config = load_tune_config(args)
     name = args.study or tuning.default_study_name(args.task, args.dataset, config.get('model'),
@@ -166,7 +166,7 @@ def main(args: argparse.Namespace) -> int:
           f'pruning {"on" if args.pruning else "off"})', file=sys.stderr)
     if args.summary_only:
         import optuna
-        from experiments.storage import open_storage
+        from graphite.cli.tuning.storage import open_storage
         try:
             optuna.load_study(study_name=name, storage=open_storage(storage, None, None))
         except KeyError:
