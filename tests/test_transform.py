@@ -12,7 +12,7 @@ from graphite import Graphite
 from graphite.layout import num_graph_nodes
 from graphite.validation import check_edge_index, check_features, check_labels
 
-# ------------------------------------------------------------------------------------------ reference.md §1 sizes
+# ---------------------------------------------------------------------------- sizes of the paper's benchmarks
 # dataset -> (nodes, graph edges as stored, feature columns, feature nodes added, feature edges added)
 SIZES = {
     'actor': (7600, 30019, 932, 932, 40977),
