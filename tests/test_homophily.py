@@ -248,7 +248,7 @@ def test_report_on_random_graph_is_consistent(make_graph):
 # ------------------------------------------------------------------------------------------ reference numbers
 @pytest.mark.data
 def test_actor_reference_homophily(benchmark):
-    """Measured reference values: Actor undirected edge / adjusted / LI: original 0.2181 / 0.0045 / 0.0002; feature nodes
+    """Measured values: Actor undirected edge / adjusted / LI: original 0.2181 / 0.0045 / 0.0002; feature nodes
     labelled by the majority of all labels 0.3301 / 0.0695 / 0.0079; of training labels of split 0 only
     0.3212 / 0.0417 / 0.0033."""
     rep = homophily_report(benchmark('actor'))
