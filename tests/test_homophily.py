@@ -263,8 +263,9 @@ def test_actor_reference_homophily(benchmark):
 @pytest.mark.parametrize('name,paper_gain,tol', [
     ('actor', 179, 1.0), ('squirrel-filtered', 961, 2.0), ('chameleon-filtered', 1739, 4.0), ('minesweeper', 41, 1.0)])
 def test_feature_homophily_gain_close_to_paper(benchmark, name, paper_gain, tol):
-    """The paper's feature-homophily gains (Qiu et al., arXiv 2509.12530); our measure (mean cosine of linked pairs, undirected,
-    self-loops dropped) lands within ``tol`` percentage points. The paper's exact measurement is not public."""
+    """The paper's feature-homophily gains (Qiu et al., arXiv 2509.12530); our measure (mean cosine of linked
+    pairs, undirected, self-loops dropped) lands within ``tol`` percentage points. The paper's exact measurement is
+    not public."""
     data = benchmark(name)
     t = Graphite()(data)
     before = feature_homophily(data.x, data.edge_index, undirected=True)
