@@ -114,6 +114,18 @@ def test_models_copy_and_pickle_at_any_time(two_graphs, name, cached):
             assert torch.allclose(_call(other, g1), _call(model, g1), atol=1e-6)
 
 
+def test_graphite_conv_computes_on_the_graph_it_is_called_with(two_graphs):
+    from graphite.nn import GraphiteConv
+    g1, g2 = two_graphs
+    conv = GraphiteConv(8).eval()
+    with torch.no_grad():
+        conv(g1.x, g1.edge_index, g1.edge_type)
+        fresh = GraphiteConv(8)
+        fresh.load_state_dict(conv.state_dict())
+        assert torch.allclose(conv(g2.x, g2.edge_index, g2.edge_type),
+                              fresh.eval()(g2.x, g2.edge_index, g2.edge_type), atol=1e-6)
+
+
 def test_forward_has_a_docstring():
     for cls in MODELS.values():
         doc = cls.forward.__doc__
