@@ -307,12 +307,12 @@ class Graphite(BaseTransform):
             xg = x
 
         if self.buckets is not None:
-            feature_index, feature_bucket = used_cols // self.buckets, used_cols % self.buckets
+            feature_column, feature_bucket = used_cols // self.buckets, used_cols % self.buckets
         else:
-            feature_index, feature_bucket = used_cols, None
+            feature_column, feature_bucket = used_cols, None
 
         if self.to_hetero:
-            return self._hetero(data, xg, xf, row, fid, feature_index, feature_bucket, thresholds, n)
+            return self._hetero(data, xg, xf, row, fid, feature_column, feature_bucket, thresholds, n)
 
         fnode = fid + n
         levels = self._attribute_levels(data)
@@ -333,7 +333,7 @@ class Graphite(BaseTransform):
         out.edge_type = torch.cat([torch.full((num_e,), GRAPH_EDGE, dtype=torch.long, device=device),
                                    torch.full((2 * row.numel(),), FEATURE_EDGE, dtype=torch.long, device=device)])
         none = torch.full((n,), -1, dtype=torch.long, device=device)
-        out.feature_column = torch.cat([none, feature_index])
+        out.feature_column = torch.cat([none, feature_column])
         if feature_bucket is not None:
             out.feature_bucket = torch.cat([none, feature_bucket])
             out.bucket_thresholds = thresholds.unsqueeze(0)
@@ -359,7 +359,7 @@ class Graphite(BaseTransform):
                 levels[key] = ('node', dim)
         return levels
 
-    def _hetero(self, data: Data, xg: Tensor, xf: Tensor, row: Tensor, fid: Tensor, feature_index: Tensor,
+    def _hetero(self, data: Data, xg: Tensor, xf: Tensor, row: Tensor, fid: Tensor, feature_column: Tensor,
                 feature_bucket: Optional[Tensor], thresholds: Optional[Tensor], n: int) -> HeteroData:
         out = HeteroData()
         levels = self._attribute_levels(data)
@@ -376,8 +376,8 @@ class Graphite(BaseTransform):
         out['node'].x = xg
         out['node'].num_nodes = n
         out['feature'].x = xf
-        out['feature'].feature_column = feature_index
-        out['feature'].num_nodes = feature_index.numel()
+        out['feature'].feature_column = feature_column
+        out['feature'].num_nodes = feature_column.numel()
         if feature_bucket is not None:
             out['feature'].feature_bucket = feature_bucket
             out.bucket_thresholds = thresholds.unsqueeze(0)
