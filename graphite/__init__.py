@@ -10,10 +10,11 @@ from __future__ import annotations
 import importlib
 
 __version__ = '0.1.0'
-__all__ = ['Graphite', 'homophily', 'validation', 'datasets', 'ops', 'nn']
+__all__ = ['Graphite', 'homophily', 'validation', 'layout', 'memo', 'sampling', 'datasets', 'ops', 'nn']
 
 _LAZY_ATTRS = {'Graphite': ('graphite.transform', 'Graphite')}
-_LAZY_MODULES = {'homophily', 'validation', 'datasets', 'ops', 'nn', 'transform', 'discretize'}
+_LAZY_MODULES = {'homophily', 'validation', 'layout', 'memo', 'sampling', 'datasets', 'ops', 'nn', 'transform',
+                 'discretize'}
 
 
 def __getattr__(name: str):

@@ -1,7 +1,7 @@
 """The GRAPHITE graph transformation (feature nodes that raise homophily)."""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -10,6 +10,7 @@ from torch_geometric.data.datapipes import functional_transform
 from torch_geometric.transforms import BaseTransform
 
 from graphite.discretize import binarize_entries, bucketize_entries
+from graphite.layout import FEATURE_EDGE, FEATURE_NODE, GRAPH_EDGE, GRAPH_NODE
 from graphite.validation import check_edge_index, check_features, feature_entries, is_sparse
 
 __all__ = ['Graphite']
@@ -47,27 +48,40 @@ class Graphite(BaseTransform):
       edges, then the same ``M`` edges reversed (feature -> node); every feature edge is present in both directions;
     * ``x`` ``[N + F_used, F]``: graph-node rows as chosen by ``graph_node_features``, then feature-node rows as
       chosen by ``feature_init``; dense input gives dense output, sparse input (COO/CSR) gives sparse COO/CSR output;
-      integer features become float;
-    * ``node_type`` long ``[N + F_used]`` (0 graph node, 1 feature node); ``edge_type`` long ``[E + 2M]`` (0 graph
-      edge, 1 feature edge); ``feature_index`` long ``[F_used]`` (feature node ``N + i`` stands for column
-      ``feature_index[i]``); ``num_graph_nodes`` = ``N`` (int); ``num_nodes`` = ``N + F_used``;
-    * with ``buckets=k``: ``feature_bucket`` long ``[F_used]`` and ``bucket_thresholds`` ``[F, k-1]`` (see
-      :func:`graphite.discretize.bucketize_entries`); feature node ``N + i`` stands for
-      ``(feature_index[i], feature_bucket[i])``;
-    * node-level tensors other than ``x`` (size ``N`` in dim 0; 1-D masks and 2-D ``[N, S]`` split masks alike) are
-      extended to ``N + F_used`` rows: ``y`` and other integer tensors with ``-1`` (feature nodes carry no label),
-      boolean tensors (``train_mask``, ...) with ``False``, floating-point ``y`` with ``NaN``; other floating-point
-      node tensors need a value in ``fill`` (else :class:`ValueError`);
-    * edge-level tensors (size ``E`` in dim 0, e.g. ``edge_attr``, ``edge_weight``) are extended to ``E + 2M`` rows:
-      ``edge_weight`` with ``1``, boolean with ``False``, integer with ``-1``, others need a value in ``fill``;
+      integer and boolean features become float;
+    * per node (``[N + F_used]``, long): ``node_type`` (:data:`~graphite.layout.GRAPH_NODE` = 0,
+      :data:`~graphite.layout.FEATURE_NODE` = 1) and ``feature_column`` (the feature column a feature node stands
+      for, ``-1`` on graph nodes); per edge (``[E + 2M]``, long): ``edge_type`` (:data:`~graphite.layout.GRAPH_EDGE`
+      = 0, :data:`~graphite.layout.FEATURE_EDGE` = 1); ``num_nodes`` = ``N + F_used``. Counts are derived, not
+      stored: :func:`graphite.layout.num_graph_nodes`, :func:`graphite.layout.graph_node_mask`;
+    * with ``buckets=k``: ``feature_bucket`` long ``[N + F_used]`` (``-1`` on graph nodes; a feature node stands
+      for ``(feature_column, feature_bucket)``) and the graph-level ``bucket_thresholds`` ``[1, F, k-1]`` (see
+      :func:`graphite.discretize.bucketize_entries`; a :class:`~torch_geometric.data.Batch` stacks them
+      ``[B, F, k-1]``);
+    * the other node-level tensors (as PyG's :meth:`~torch_geometric.data.Data.is_node_attr` decides, extended
+      along :meth:`~torch_geometric.data.Data.__cat_dim__`; 1-D masks and 2-D ``[N, S]`` split masks alike) get
+      ``F_used`` more rows: ``y`` and other integer tensors ``-1`` (feature nodes carry no label), boolean tensors
+      (``train_mask``, ...) ``False``, floating-point ``y`` ``NaN``; other floating-point node tensors need a value
+      in ``fill`` (else :class:`ValueError`);
+    * edge-level tensors (:meth:`~torch_geometric.data.Data.is_edge_attr`, e.g. ``edge_attr``, ``edge_weight``)
+      get ``2M`` more rows: ``edge_weight`` ``1``, boolean ``False``, integer ``-1``, others need a value in
+      ``fill``;
     * graph-level attributes are copied unchanged. The input object is never modified.
 
-    Mini-batching several transformed graphs: like every ``*_index`` attribute, PyG's collation offsets
-    ``feature_index`` by the number of nodes of the preceding graphs; ``Batch.get_example`` and
-    :class:`~torch_geometric.data.InMemoryDataset` (``pre_transform=Graphite()``) recover it exactly.
+    Everything per node or per edge is a node or edge attribute, so ``data.subgraph(...)``,
+    :class:`~torch_geometric.data.Batch`, PyG's loaders and :class:`graphite.sampling.NeighborSampler` slice it
+    like ``x``; no attribute name contains ``index`` besides ``edge_index``, so collation offsets nothing else.
+
+    **Composition order.** Graph-level transforms (``T.ToUndirected()``, ``T.AddSelfLoops()``, ...) and splits
+    (``T.RandomNodeSplit()``) go *before* ``Graphite()``: ``T.Compose([T.ToUndirected(), T.RandomNodeSplit(),
+    Graphite()])``. After it they corrupt the typed graph (``ToUndirected`` sums the two stored directions of each
+    feature edge into ``edge_type = 2``, ``AddSelfLoops`` leaves ``edge_type`` shorter than ``edge_index``,
+    ``RandomNodeSplit`` puts feature nodes into ``train_mask``); :func:`graphite.layout.check_transformed` (called
+    by the runner; :class:`~graphite.nn.GraphiteNet` checks the typed graph on every call) reports each with one
+    clear error. Feature-level transforms that change ``x`` only (``T.NormalizeFeatures()``) may go either side.
 
     With ``to_hetero=True`` a :class:`~torch_geometric.data.HeteroData` is returned instead, with node types
-    ``'node'`` (original nodes and their attributes, not extended) and ``'feature'`` (``x``, ``feature_index``), and
+    ``'node'`` (original nodes and their attributes, not extended) and ``'feature'`` (``x``, ``feature_column``), and
     edge types ``('node', 'to', 'node')`` (original edges and edge attributes), ``('node', 'has', 'feature')`` and
     ``('feature', 'of', 'node')`` (local indices, reverse of each other).
 
@@ -78,13 +92,13 @@ class Graphite(BaseTransform):
 
         data = Graphite()(data)                                   # binary features
         data = Graphite(buckets=4, min_count=2)(data)             # continuous features, 4 quantile buckets
-        dataset = Actor(root, pre_transform=T.Compose([T.ToUndirected(), Graphite()]))
+        dataset = Actor(root, pre_transform=T.Compose([T.ToUndirected(), Graphite()]))   # graph transforms first
 
     Args:
         feature_init (str, optional): features of the feature nodes. :obj:`'mean'`: the mean of the (original,
             not discretised) features of the graph nodes having that feature, as in the paper; :obj:`'zeros'`:
-            zero rows; :obj:`'index'`: zero rows, meant for a learnable embedding looked up by ``feature_index``,
-            e.g. ``h[data.num_graph_nodes:] = torch.nn.Embedding(F, d)(data.feature_index)``.
+            zero rows; :obj:`'index'`: zero rows, meant for a learnable embedding looked up by ``feature_column``,
+            e.g. ``f = data.feature_column >= 0; h[f] = torch.nn.Embedding(F, d)(data.feature_column[f])``.
             (default: :obj:`'mean'`)
         graph_node_features (str, optional): graph-node rows of ``x`` *after* the feature-node features were
             computed. :obj:`'keep'`: unchanged; :obj:`'zeros'`: zero rows (Squirrel-F in the paper);
@@ -250,8 +264,8 @@ class Graphite(BaseTransform):
         if isinstance(batch, Tensor) and batch.numel() and int(batch.max()) > 0:
             raise ValueError('the input is a mini-batch of several graphs: feature nodes would be shared across '
                              'graphs; apply Graphite to each graph (as a dataset transform/pre_transform) instead')
-        if 'node_type' in data or 'num_graph_nodes' in data:
-            raise ValueError('the graph already has node_type/num_graph_nodes: was Graphite applied twice?')
+        if 'node_type' in data:
+            raise ValueError('the graph already has node_type: was Graphite applied twice?')
         x = data.x
         if x is None:
             raise ValueError('the graph has no node features (data.x is None): GRAPHITE builds feature nodes from x')
@@ -293,66 +307,80 @@ class Graphite(BaseTransform):
             xg = x
 
         if self.buckets is not None:
-            feature_index, feature_bucket = used_cols // self.buckets, used_cols % self.buckets
+            feature_column, feature_bucket = used_cols // self.buckets, used_cols % self.buckets
         else:
-            feature_index, feature_bucket = used_cols, None
+            feature_column, feature_bucket = used_cols, None
 
         if self.to_hetero:
-            return self._hetero(data, xg, xf, row, fid, feature_index, feature_bucket, thresholds, n, num_e)
+            return self._hetero(data, xg, xf, row, fid, feature_column, feature_bucket, thresholds, n)
 
         fnode = fid + n
+        levels = self._attribute_levels(data)
         out = data  # BaseTransform.__call__ passed a shallow copy: rebinding attributes never touches the input
-        for key, value in list(data.items()):
-            if key in ('x', 'edge_index', 'num_nodes') or not isinstance(value, Tensor):
-                continue
-            if value.dim() == 0:
-                continue
-            is_edge = value.size(0) == num_e and ('edge' in key or value.size(0) != n)
-            if is_edge:
-                fv = self._fill_value(key, value, 'edge')
-                pad = torch.full((2 * row.numel(), *value.shape[1:]), fv, dtype=value.dtype, device=value.device)
-                out[key] = torch.cat([value, pad], dim=0)
-            elif value.size(0) == n:
-                if is_sparse(value):
-                    raise ValueError(f"cannot extend the sparse node-level attribute '{key}'; delete it first")
-                fv = self._fill_value(key, value, 'node')
-                pad = torch.full((num_f, *value.shape[1:]), fv, dtype=value.dtype, device=value.device)
-                out[key] = torch.cat([value, pad], dim=0)
+        for key, (level, dim) in levels.items():
+            value = data[key]
+            extra = 2 * row.numel() if level == 'edge' else num_f
+            if level == 'node' and is_sparse(value):
+                raise ValueError(f"cannot extend the sparse node-level attribute '{key}'; delete it first")
+            size = list(value.shape)
+            size[dim] = extra
+            pad = torch.full(size, self._fill_value(key, value, level), dtype=value.dtype, device=value.device)
+            out[key] = torch.cat([value, pad], dim=dim)
         out.x = self._cat_rows(xg, xf, data.x.layout)
         out.edge_index = torch.cat([edge_index, torch.stack([row, fnode]), torch.stack([fnode, row])], dim=1)
-        out.node_type = torch.cat([torch.zeros(n, dtype=torch.long, device=device),
-                                   torch.ones(num_f, dtype=torch.long, device=device)])
-        out.edge_type = torch.cat([torch.zeros(num_e, dtype=torch.long, device=device),
-                                   torch.ones(2 * row.numel(), dtype=torch.long, device=device)])
-        out.feature_index = feature_index
+        out.node_type = torch.cat([torch.full((n,), GRAPH_NODE, dtype=torch.long, device=device),
+                                   torch.full((num_f,), FEATURE_NODE, dtype=torch.long, device=device)])
+        out.edge_type = torch.cat([torch.full((num_e,), GRAPH_EDGE, dtype=torch.long, device=device),
+                                   torch.full((2 * row.numel(),), FEATURE_EDGE, dtype=torch.long, device=device)])
+        none = torch.full((n,), -1, dtype=torch.long, device=device)
+        out.feature_column = torch.cat([none, feature_column])
         if feature_bucket is not None:
-            out.feature_bucket = feature_bucket
-            out.bucket_thresholds = thresholds
-        out.num_graph_nodes = n
+            out.feature_bucket = torch.cat([none, feature_bucket])
+            out.bucket_thresholds = thresholds.unsqueeze(0)
         out.num_nodes = n + num_f
         return out
 
-    def _hetero(self, data: Data, xg: Tensor, xf: Tensor, row: Tensor, fid: Tensor, feature_index: Tensor,
-                feature_bucket: Optional[Tensor], thresholds: Optional[Tensor], n: int, num_e: int) -> HeteroData:
+    @staticmethod
+    def _attribute_levels(data: Data) -> Dict[str, Tuple[str, int]]:
+        """``{key: ('node' | 'edge', cat_dim)}`` of the node- and edge-level tensors to extend, as PyG decides it
+        (:meth:`~torch_geometric.data.Data.is_edge_attr`, :meth:`~torch_geometric.data.Data.is_node_attr`,
+        :meth:`~torch_geometric.data.Data.__cat_dim__`; ``edge_weight`` is an edge attribute even when the graph
+        has as many edges as nodes)."""
+        levels = {}
+        for key, value in data.items():
+            if key in ('x', 'edge_index', 'num_nodes') or not isinstance(value, Tensor) or value.dim() == 0:
+                continue
+            dim = data.__cat_dim__(key, value)
+            if not isinstance(dim, int):
+                continue
+            if data.is_edge_attr(key):
+                levels[key] = ('edge', dim)
+            elif data.is_node_attr(key):
+                levels[key] = ('node', dim)
+        return levels
+
+    def _hetero(self, data: Data, xg: Tensor, xf: Tensor, row: Tensor, fid: Tensor, feature_column: Tensor,
+                feature_bucket: Optional[Tensor], thresholds: Optional[Tensor], n: int) -> HeteroData:
         out = HeteroData()
+        levels = self._attribute_levels(data)
         for key, value in data.items():
             if key in ('x', 'edge_index', 'num_nodes'):
                 continue
-            if isinstance(value, Tensor) and value.dim() > 0 and value.size(0) == num_e and (
-                    'edge' in key or value.size(0) != n):
+            level = levels.get(key, (None,))[0]
+            if level == 'edge':
                 out['node', 'to', 'node'][key] = value
-            elif isinstance(value, Tensor) and value.dim() > 0 and value.size(0) == n:
+            elif level == 'node':
                 out['node'][key] = value
             else:
                 out[key] = value
         out['node'].x = xg
         out['node'].num_nodes = n
         out['feature'].x = xf
-        out['feature'].feature_index = feature_index
-        out['feature'].num_nodes = feature_index.numel()
+        out['feature'].feature_column = feature_column
+        out['feature'].num_nodes = feature_column.numel()
         if feature_bucket is not None:
             out['feature'].feature_bucket = feature_bucket
-            out['feature'].bucket_thresholds = thresholds
+            out.bucket_thresholds = thresholds.unsqueeze(0)
         ei = data.edge_index if data.edge_index is not None else torch.empty(2, 0, dtype=torch.long,
                                                                                device=xg.device)
         out['node', 'to', 'node'].edge_index = ei

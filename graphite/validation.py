@@ -102,7 +102,7 @@ def check_finite(t: Tensor, name: str) -> Tensor:
 
 
 def check_features(x, num_nodes: Optional[int] = None, name: str = 'x') -> Tensor:
-    """Check a node-feature matrix: a 2-D dense or sparse (COO/CSR) numeric tensor ``[N, F]`` with ``F > 0``,
+    """Check a node-feature matrix: a 2-D dense or sparse (COO/CSR) real or boolean tensor ``[N, F]`` with ``F > 0``,
     ``N == num_nodes`` when given, and no NaN/inf."""
     if x is None:
         raise ValueError(f'the graph has no node features ({name} is None)')
@@ -113,8 +113,8 @@ def check_features(x, num_nodes: Optional[int] = None, name: str = 'x') -> Tenso
         raise ValueError(f'{name} has {x.size(0)} rows but the graph has {num_nodes} nodes')
     if x.size(1) == 0:
         raise ValueError(f'{name} has no feature columns (shape {list(x.shape)})')
-    if x.dtype == torch.bool or x.is_complex():
-        raise TypeError(f'{name} must be a real numeric tensor, got {x.dtype}')
+    if x.is_complex():
+        raise TypeError(f'{name} must be a real numeric (or boolean) tensor, got {x.dtype}')
     return check_finite(x, name)
 
 

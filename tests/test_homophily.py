@@ -1,5 +1,5 @@
 """graphite.homophily: every measure against a brute-force Python loop (and PyG / scikit-learn where they have it),
-unlabelled-node handling, bad input, and the reference.md Actor numbers / the paper's feature-homophily gains."""
+unlabelled-node handling, bad input, and the measured Actor numbers / the paper's feature-homophily gains."""
 from __future__ import annotations
 
 import math
@@ -199,7 +199,7 @@ def test_feature_homophily_matches_brute_force(make_graph, seed, sparse):
 
 
 def test_feature_homophily_continuous_and_small_chunks(make_graph):
-    from graphite.homophily import _edge_cosines
+    from graphite.homophily.measures import _edge_cosines
     g = make_graph(num_nodes=15, num_features=6, num_edges=40, continuous=True, seed=4)
     assert feature_homophily(g.x, g.edge_index) == pytest.approx(bf_cos(g.x, g.edge_index), abs=1e-12)
     full = _edge_cosines(g.x, g.edge_index[0], g.edge_index[1])
@@ -215,7 +215,7 @@ def test_feature_node_labels_majority(make_graph):
     for mask in (None, g.train_mask[:, 0]):
         lab = feature_node_labels(t, mask=mask)
         assert lab[:n].tolist() == y
-        for i, k in enumerate(t.feature_index.tolist()):
+        for i, k in enumerate(t.feature_column[n:].tolist()):
             votes = [y[v] for v in range(n) if x[v, k] and y[v] >= 0 and (mask is None or train[v])]
             if not votes:
                 assert lab[n + i] == -1
@@ -248,7 +248,7 @@ def test_report_on_random_graph_is_consistent(make_graph):
 # ------------------------------------------------------------------------------------------ reference numbers
 @pytest.mark.data
 def test_actor_reference_homophily(benchmark):
-    """reference.md §1: Actor undirected edge / adjusted / LI: original 0.2181 / 0.0045 / 0.0002; feature nodes
+    """Measured values: Actor undirected edge / adjusted / LI: original 0.2181 / 0.0045 / 0.0002; feature nodes
     labelled by the majority of all labels 0.3301 / 0.0695 / 0.0079; of training labels of split 0 only
     0.3212 / 0.0417 / 0.0033."""
     rep = homophily_report(benchmark('actor'))
@@ -263,8 +263,9 @@ def test_actor_reference_homophily(benchmark):
 @pytest.mark.parametrize('name,paper_gain,tol', [
     ('actor', 179, 1.0), ('squirrel-filtered', 961, 2.0), ('chameleon-filtered', 1739, 4.0), ('minesweeper', 41, 1.0)])
 def test_feature_homophily_gain_close_to_paper(benchmark, name, paper_gain, tol):
-    """The paper's feature-homophily gains (reference.md §1); our measure (mean cosine of linked pairs, undirected,
-    self-loops dropped) lands within ``tol`` percentage points. The paper's exact measurement is not public."""
+    """The paper's feature-homophily gains (Qiu et al., arXiv 2509.12530); our measure (mean cosine of linked
+    pairs, undirected, self-loops dropped) lands within ``tol`` percentage points. The paper's exact measurement is
+    not public."""
     data = benchmark(name)
     t = Graphite()(data)
     before = feature_homophily(data.x, data.edge_index, undirected=True)

@@ -134,11 +134,15 @@ def test_graphite_conv_bad_input(typed_graph):
         get_model('nope')
 
 
-def test_typed_adjacency_cached_and_counts(typed_graph):
+def test_typed_adjacency_memoised_and_counts(typed_graph):
+    from graphite.memo import TensorMemo
     edge_index, edge_type = typed_graph
-    a = TypedAdjacency.cached(edge_index, 6, edge_type)
-    assert TypedAdjacency.cached(edge_index, 6, edge_type) is a
-    assert TypedAdjacency.cached(edge_index, 6, None) is not a
+    memo = TensorMemo(2)
+    a = memo.cached((edge_index, edge_type), 'adj', lambda: TypedAdjacency(edge_index, 6, edge_type))
+    assert memo.cached((edge_index, edge_type), 'adj', lambda: None) is a
+    assert memo.cached((edge_index, None), 'adj', lambda: None) is not a
+    edge_type.add_(0)                                      # in-place change (version bump): rebuilt
+    assert memo.cached((edge_index, edge_type), 'adj', lambda: None) is None
     assert torch.bincount(a.edge_type).tolist() == [7, 6, 6]
     assert a.csr.num_edges == 13 + 6
     assert 'self_loops=6' in repr(a)

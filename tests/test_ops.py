@@ -440,7 +440,7 @@ def test_index_facts_are_memoised_but_follow_inplace_changes():
 
 
 def test_tensor_memo_capacity_and_identity():
-    from graphite.ops.tensor_memo import TensorMemo
+    from graphite.memo import TensorMemo
     memo = TensorMemo(capacity=2)
     a, b, c = torch.arange(3), torch.arange(3), torch.arange(4)
     memo.get(a)['k'] = 1

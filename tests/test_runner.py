@@ -215,3 +215,16 @@ def test_run_command_takes_dataset_and_model_from_config(toy, tmp_path, monkeypa
     bare.write_text(yaml.safe_dump({'params': {'epochs': 3}}))
     assert run_command.main(_args(dataset=None, model=None, config=str(bare))) == 2
     assert run_command.main(_args(dataset=None, model=None)) == 2
+
+
+def test_run_command_names_result_files_like_the_loader(toy, tmp_path, monkeypatch):
+    """`graphite run --dataset Cornell` writes cornell-mlp.json (the loader's canonical name), not Cornell-mlp.json."""
+    import graphite.datasets
+    from graphite.cli import run_command
+    monkeypatch.setattr(graphite.datasets, 'load', lambda name, **kw: toy)
+    monkeypatch.setattr(run_command, 'RESULTS_DIR', str(tmp_path))
+    sets = ['epochs=2', 'hidden_channels=8']
+    for name in ('Cornell', 'CORNELL', 'cornell'):
+        assert run_command.main(_args(dataset=name, overrides=sets, splits='0')) == 0
+    assert os.listdir(tmp_path) == ['cornell-mlp.json']
+    assert json.loads((tmp_path / 'cornell-mlp.json').read_text())['dataset'] == 'cornell'

@@ -9,9 +9,10 @@ import torch_geometric.transforms as T
 from torch_geometric.data import Data, HeteroData, InMemoryDataset
 
 from graphite import Graphite
+from graphite.layout import num_graph_nodes
 from graphite.validation import check_edge_index, check_features, check_labels
 
-# ------------------------------------------------------------------------------------------ reference.md §1 sizes
+# ---------------------------------------------------------------------------- sizes of the paper's benchmarks
 # dataset -> (nodes, graph edges as stored, feature columns, feature nodes added, feature edges added)
 SIZES = {
     'actor': (7600, 30019, 932, 932, 40977),
@@ -30,9 +31,9 @@ def test_reference_sizes(benchmark, name):
     data = benchmark(name)
     assert (data.num_nodes, data.edge_index.size(1), data.x.size(1)) == (n, e, f)
     out = Graphite()(data)
-    assert out.num_graph_nodes == n
+    assert num_graph_nodes(out) == n
     assert out.num_nodes == n + nf == out.x.size(0) == out.y.size(0) == out.node_type.numel()
-    assert int((out.node_type == 1).sum()) == nf and out.feature_index.numel() == nf
+    assert int((out.node_type == 1).sum()) == nf and int((out.feature_column >= 0).sum()) == nf
     assert out.edge_index.size(1) == e + 2 * fe
     assert int((out.edge_type == 1).sum()) == 2 * fe
     assert torch.equal(out.edge_index[:, :e], data.edge_index)
@@ -68,8 +69,8 @@ def test_matches_brute_force(make_graph, seed, min_count, max_count):
     cols, edges, means = brute_force(data.x.numpy(), min_count, max_count)
     out = Graphite(min_count=min_count, max_count=max_count)(data)
     n, nf = data.num_nodes, len(cols)
-    assert out.feature_index.tolist() == cols
-    assert out.num_nodes == n + nf and out.num_graph_nodes == n
+    assert out.feature_column.tolist() == [-1] * n + cols
+    assert out.num_nodes == n + nf and num_graph_nodes(out) == n
     e = data.edge_index.size(1)
     assert torch.equal(out.edge_index[:, :e], data.edge_index)
     fwd = out.edge_index[:, e:e + len(edges)]
@@ -89,8 +90,8 @@ def test_output_passes_validation(make_graph):
     check_edge_index(out.edge_index, out.num_nodes)
     check_features(out.x, out.num_nodes)
     check_labels(out.y, out.num_nodes)
-    assert out.node_type.dtype == out.edge_type.dtype == out.feature_index.dtype == torch.long
-    assert isinstance(out.num_graph_nodes, int)
+    assert out.node_type.dtype == out.edge_type.dtype == out.feature_column.dtype == torch.long
+    assert 'num_graph_nodes' not in out                                  # derived, not stored
 
 
 def test_input_not_modified(make_graph):
@@ -127,7 +128,8 @@ def test_feature_init_options(make_graph):
         assert (out.x[n:] == 0).all() and torch.equal(out.x[:n], data.x)
     out = Graphite(feature_init='index')(data)
     emb = torch.nn.Embedding(data.x.size(1), 4)
-    assert emb(out.feature_index).shape == (out.num_nodes - n, 4)   # the documented usage
+    f = out.feature_column >= 0                                          # the documented usage
+    assert emb(out.feature_column[f]).shape == (out.num_nodes - n, 4)
 
 
 def test_binarize_matches_threshold(make_graph):
@@ -136,7 +138,7 @@ def test_binarize_matches_threshold(make_graph):
         Graphite()(data)
     out = Graphite(binarize=0.5)(data)
     cols, edges, _ = brute_force((data.x.numpy() > 0.5).astype(np.float32))
-    assert out.feature_index.tolist() == cols
+    assert out.feature_column[data.num_nodes:].tolist() == cols
     e = data.edge_index.size(1)
     assert sorted(map(tuple, out.edge_index[:, e:e + len(edges)].t().tolist())) == edges
     # feature-node features are means of the original continuous features
@@ -164,14 +166,14 @@ def test_buckets_match_numpy_quantiles(make_graph):
     e = data.edge_index.size(1)
     m = int((out.edge_type == 1).sum()) // 2
     fwd = out.edge_index[:, e:e + m]
-    got = {(v, int(out.feature_index[f - n]), int(out.feature_bucket[f - n])) for v, f in fwd.t().tolist()}
+    got = {(v, int(out.feature_column[f]), int(out.feature_bucket[f])) for v, f in fwd.t().tolist()}
     assert got == expect and m == n * xs.shape[1]          # every entry of a dense matrix lands in one bucket
-    assert out.bucket_thresholds.shape == (5, k - 1)
+    assert out.bucket_thresholds.shape == (1, 5, k - 1)                 # graph-level: Batch stacks them
     # thresholds (0, 1, 1): 0.0 -> bucket 1, 1.0 -> bucket 3 (buckets 0 and 2 are empty, no feature node)
-    assert set(out.feature_bucket[out.feature_index == 2].tolist()) == {1, 3}
+    assert set(out.feature_bucket[out.feature_column == 2].tolist()) == {1, 3}
     # buckets are balanced for continuous columns
     counts = torch.bincount(fwd[1] - n)
-    assert counts[out.feature_index != 2].tolist() == [10] * 16
+    assert counts[out.feature_column[n:] != 2].tolist() == [10] * 16
 
 
 def test_sparse_input_equals_dense(make_graph):
@@ -185,7 +187,7 @@ def test_sparse_input_equals_dense(make_graph):
             exp = Graphite(**kw)(data)
             assert out.x.layout == (torch.sparse_coo if layout == 'coo' else torch.sparse_csr)
             assert torch.allclose(out.x.to_dense(), exp.x)
-            assert torch.equal(out.edge_index, exp.edge_index) and torch.equal(out.feature_index, exp.feature_index)
+            assert torch.equal(out.edge_index, exp.edge_index) and torch.equal(out.feature_column, exp.feature_column)
     # an uncoalesced COO input whose duplicate entries sum to 1 is the same binary matrix
     idx = data.x.nonzero().t()
     dup = torch.sparse_coo_tensor(torch.cat([idx, idx], 1), torch.full((2 * idx.size(1),), 0.5), data.x.shape,
@@ -197,11 +199,14 @@ def test_sparse_input_equals_dense(make_graph):
     assert torch.equal(out.edge_index, ref.edge_index) and torch.allclose(out.x.to_dense(), ref.x)
 
 
-def test_integer_features_become_float(make_graph):
+@pytest.mark.parametrize('dtype', [torch.long, torch.uint8, torch.bool])
+def test_integer_and_boolean_features_become_float(make_graph, dtype):
     data = make_graph(seed=8)
-    data.x = data.x.long()
+    data.x = data.x.to(dtype)
     out = Graphite()(data)
     assert out.x.is_floating_point() and torch.allclose(out.x, Graphite()(make_graph(seed=8)).x)
+    data.x = data.x.to_sparse_coo()
+    assert torch.allclose(Graphite()(data).x.to_dense(), out.x)
 
 
 def test_node_and_edge_attributes(make_graph):
@@ -235,7 +240,7 @@ def test_hetero_output_consistent(make_graph):
     assert set(het.node_types) == {'node', 'feature'}
     assert set(het.edge_types) == {('node', 'to', 'node'), ('node', 'has', 'feature'), ('feature', 'of', 'node')}
     assert torch.equal(het['node'].x, data.x) and torch.allclose(het['feature'].x, homo.x[n:])
-    assert torch.equal(het['feature'].feature_index, homo.feature_index)
+    assert torch.equal(het['feature'].feature_column, homo.feature_column[n:])
     assert torch.equal(het['node', 'to', 'node'].edge_index, data.edge_index)
     has = het['node', 'has', 'feature'].edge_index
     assert torch.equal(het['feature', 'of', 'node'].edge_index, has.flip(0))
@@ -279,16 +284,16 @@ def test_compose_transform_and_pre_transform(make_graph, tmp_path):
     out = composed(g)
     assert torch.equal(out.edge_index, expect.edge_index) and torch.allclose(out.x, expect.x)
     pre = _Toy(str(tmp_path / 'pre'), [g], pre_transform=composed)[0]
-    assert torch.equal(pre.edge_index, expect.edge_index) and pre.num_graph_nodes == g.num_nodes
+    assert torch.equal(pre.edge_index, expect.edge_index) and num_graph_nodes(pre) == g.num_nodes
     assert torch.equal(pre.node_type, expect.node_type)
-    # several graphs: collate/separate round-trips feature_index and the other attributes exactly
+    # several graphs: collate/separate round-trips feature_column and the other attributes exactly
     g2 = make_graph(num_nodes=17, seed=21)
     many = _Toy(str(tmp_path / 'many'), [g, g2], pre_transform=Graphite())
     for stored, orig in zip(many, (g, g2)):
         exp = Graphite()(orig)
-        for key in ('x', 'edge_index', 'y', 'train_mask', 'node_type', 'edge_type', 'feature_index'):
+        for key in ('x', 'edge_index', 'y', 'train_mask', 'node_type', 'edge_type', 'feature_column'):
             assert torch.equal(stored[key], exp[key]), key
-        assert stored.num_graph_nodes == orig.num_nodes and stored.num_nodes == exp.num_nodes
+        assert num_graph_nodes(stored) == orig.num_nodes and stored.num_nodes == exp.num_nodes
     on_access = _Toy(str(tmp_path / 'tr'), [g], transform=Graphite())
     a, b = on_access[0], on_access[0]
     assert torch.equal(a.edge_index, b.edge_index) and a.num_nodes == expect.num_nodes  # input never mutated
@@ -338,7 +343,7 @@ def _g(**kw):
     (_g(edge_index=torch.tensor([[0., 1.], [1., 2.]])), TypeError, 'torch.long'),
     (_g(edge_index=torch.tensor([[0, 1, 2]])), ValueError, r'\[2, E\]'),
     (_g(x=torch.ones(4, 2), num_nodes=3), ValueError, '4 rows'),
-    (_g(x=torch.ones(3, 2, dtype=torch.bool)), TypeError, 'numeric'),
+    (_g(x=torch.ones(3, 2, dtype=torch.complex64)), TypeError, 'numeric'),
 ])
 def test_bad_input_raises(data, exc, match):
     with pytest.raises(exc, match=match):

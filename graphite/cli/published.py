@@ -1,5 +1,6 @@
-"""Published numbers the reproduction is compared against (``docs/reference.md``, from the GRAPHITE paper,
-Qiu et al., arXiv 2509.12530, and the link-prediction study of Zhu et al., NeurIPS 2024).
+"""Published numbers the reproduction is compared against, from the papers themselves: GRAPHITE (Qiu et al.,
+"Graph Homophily Booster", arXiv 2509.12530) and the link-prediction study of Zhu et al. (NeurIPS 2024,
+arXiv 2409.17475).
 
 Values are percentages (accuracy, or ROC-AUC for Minesweeper) as ``(mean, std)``; ``std`` is ``None`` where the
 paper gives only a mean.

@@ -84,7 +84,7 @@ def main(args) -> int:
         args.model = args.model or model
     try:
         from graphite.datasets import canonical_name
-        canonical_name(args.dataset)
+        args.dataset = canonical_name(args.dataset)  # result files named like the loader's dataset
         cfg = load_config(args.dataset, args.model, path=args.config, overrides=args.overrides,
                           transform=None if args.transform in (None, 'none') else args.transform)
     except (KeyError, ValueError) as e:  # unknown dataset / model / config key: a one-line message

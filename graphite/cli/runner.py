@@ -98,8 +98,11 @@ class PreparedData:
         self.edge_type = getattr(data, 'edge_type', None)
         self.y = data.y.long()
         self.num_nodes = self.x.size(0)
-        self.num_graph_nodes = int(getattr(data, 'num_graph_nodes', None) or self.num_nodes)
-        labelled = self.y[: self.num_graph_nodes]
+        from graphite.layout import check_transformed, graph_node_mask
+        check_transformed(data)  # PyG transforms applied after Graphite(): one clear error each
+        graph = graph_node_mask(data)
+        self.num_graph_nodes = int(graph.sum())
+        labelled = self.y[graph]
         labelled = labelled[labelled >= 0]
         if labelled.numel() == 0:
             raise ValueError('the dataset has no labelled nodes')
@@ -113,9 +116,7 @@ class PreparedData:
         self.num_splits = masks['train_mask'].size(1)
         # index tensors per split, restricted to graph nodes with a label
         self.index = {}
-        valid = torch.zeros(self.num_nodes, dtype=torch.bool)
-        valid[: self.num_graph_nodes] = True
-        valid &= self.y >= 0
+        valid = graph & (self.y >= 0)
         for name, m in masks.items():
             self.index[name] = [(m[:, s] & valid).nonzero().view(-1) for s in range(self.num_splits)]
         self.device = torch.device('cpu')
@@ -160,7 +161,9 @@ def _train_split(prep: PreparedData, model_cls, model_kwargs: Dict[str, Any], tr
                  seed: int, metric: str, on_eval, step_offset: int, progress: bool, desc: str):
     torch.manual_seed(seed)
     np.random.seed(seed % (2 ** 32))
-    model = model_cls(prep.x.size(1), int(train['hidden_channels']), prep.num_classes, **model_kwargs).to(prep.device)
+    from graphite.nn import transductive_kwargs  # one fixed graph: cached normalisation is safe
+    model = model_cls(prep.x.size(1), int(train['hidden_channels']), prep.num_classes,
+                      **transductive_kwargs(model_cls, model_kwargs)).to(prep.device)
     opt = torch.optim.Adam(model.parameters(), lr=float(train['lr']), weight_decay=float(train['weight_decay']))
     tr, va, te = (prep.index[n][split] for n in ('train_mask', 'val_mask', 'test_mask'))
     if tr.numel() == 0 or va.numel() == 0 or te.numel() == 0:

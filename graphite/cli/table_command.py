@@ -87,8 +87,8 @@ def markdown(results: List[Dict[str, Any]]) -> str:
     if node:
         out += ['## Node classification', '',
                 'Test metric (x100) at the best validation step, mean ± std over splits; *published* = '
-                'GRAPHITE paper (docs/reference.md). Transform `graphite` = model trained on the GRAPHITE-transformed '
-                'graph.', '',
+                'GRAPHITE paper (Qiu et al., arXiv 2509.12530). Transform `graphite` = model trained on the '
+                'GRAPHITE-transformed graph.', '',
                 '| dataset | model | transform | metric | ours | published | Δ | splits | time (s) |',
                 '|---|---|---|---|---:|---:|---:|---:|---:|']
         for r in node_rows(node):

@@ -35,6 +35,14 @@ MODELS = {
 }
 
 
+def transductive_kwargs(model_cls, kwargs: dict) -> dict:
+    """``kwargs`` plus ``cached=True`` when ``model_cls`` takes a ``cached`` option: what a full-batch runner that
+    calls every model on one fixed graph passes (the normalised adjacency is then built once per model)."""
+    import inspect
+    params = inspect.signature(model_cls.__init__).parameters
+    return {**kwargs, 'cached': True} if 'cached' in params and 'cached' not in kwargs else dict(kwargs)
+
+
 def get_model(name: str):
     """The model class registered under ``name`` (case-insensitive); ``KeyError`` listing the known names."""
     key = name.lower()
@@ -43,5 +51,5 @@ def get_model(name: str):
     return MODELS[key]
 
 
-__all__ = ['MODELS', 'get_model', 'GraphiteConv', 'GraphiteNet', 'TypedAdjacency', 'MLP', 'GCN', 'GraphSAGE',
-           'GAT', 'GIN', 'FAGCN', 'H2GCN', 'GPRGNN', 'GCNII', 'JKNet']
+__all__ = ['MODELS', 'get_model', 'transductive_kwargs', 'GraphiteConv', 'GraphiteNet', 'TypedAdjacency', 'MLP',
+           'GCN', 'GraphSAGE', 'GAT', 'GIN', 'FAGCN', 'H2GCN', 'GPRGNN', 'GCNII', 'JKNet']

@@ -4,19 +4,23 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from graphite.nn.typed_adjacency import cached_on
+from graphite.memo import TensorMemo
 
 __all__ = ['dropout']
 
 #: inputs with at most this fraction of non-zeros take the sparse path
 SPARSE_DENSITY = 0.1
 
+#: non-zero positions of the last few constant input matrices (bounded, keyed by identity + version, see
+#: :mod:`graphite.memo`); shared with :class:`~graphite.nn.input_linear.InputLinear`
+FEATURE_MEMO = TensorMemo(capacity=4)
+
 
 def _nonzero(x: Tensor):
     def build():
         idx = x.nonzero(as_tuple=True)
         return idx, idx[0].numel() / max(x.numel(), 1)
-    return cached_on(x, 'dropout:nonzero', build)
+    return FEATURE_MEMO.cached(x, 'dropout:nonzero', build)
 
 
 def dropout(x: Tensor, p: float, training: bool = True) -> Tensor:

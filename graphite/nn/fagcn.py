@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import FAConv
 
+from graphite.memo import graph_memo, reset_pyg_caches
 from graphite.nn.dropout import dropout
 from graphite.nn.input_linear import InputLinear
 
@@ -26,17 +27,21 @@ class FAGCN(nn.Module):
         num_layers (int, optional): number of :class:`~torch_geometric.nn.FAConv` layers. (default: ``2``)
         dropout (float, optional): dropout on features and on the gates. (default: ``0.5``)
         eps (float, optional): weight :math:`\epsilon` of the initial representation. (default: ``0.3``)
+        cached (bool, optional): keep the normalised adjacency between calls on the same, unchanged
+            ``edge_index`` (transductive full-batch training, see :mod:`graphite.memo`); the model always
+            computes on the graph it is called with. (default: :obj:`False`)
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_layers: int = 2,
-                 dropout: float = 0.5, eps: float = 0.3):
+                 dropout: float = 0.5, eps: float = 0.3, cached: bool = False):
         super().__init__()
         self.in_channels, self.hidden_channels, self.out_channels = in_channels, hidden_channels, out_channels
         self.dropout = float(dropout)
         self.lin_in = InputLinear(in_channels, hidden_channels)
-        self.convs = nn.ModuleList([FAConv(hidden_channels, eps=eps, dropout=dropout, cached=True)
+        self.convs = nn.ModuleList([FAConv(hidden_channels, eps=eps, dropout=dropout, cached=cached)
                                     for _ in range(num_layers)])
         self.lin_out = nn.Linear(hidden_channels, out_channels)
+        self._memo = graph_memo(cached)
 
     def reset_parameters(self):
         self.lin_in.reset_parameters()
@@ -45,6 +50,9 @@ class FAGCN(nn.Module):
         self.lin_out.reset_parameters()
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_type: Optional[Tensor] = None) -> Tensor:
+        """Logits ``[N, out_channels]`` for node features ``x [N, in_channels]`` and ``edge_index [2, E]`` (the
+        graph of this call); ``edge_type [E]`` is accepted and ignored."""
+        reset_pyg_caches(self, self._memo, edge_index)
         h = x0 = dropout(F.relu(self.lin_in(x, self.dropout)), self.dropout, self.training)
         for conv in self.convs:
             h = conv(h, x0, edge_index)

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import GCN2Conv
 
+from graphite.memo import graph_memo, reset_pyg_caches
 from graphite.nn.dropout import dropout
 from graphite.nn.input_linear import InputLinear
 
@@ -26,17 +27,21 @@ class GCNII(nn.Module):
         dropout (float, optional): dropout. (default: ``0.5``)
         alpha (float, optional): initial-residual strength :math:`\alpha`. (default: ``0.1``)
         theta (float, optional): identity-mapping strength :math:`\theta`. (default: ``0.5``)
+        cached (bool, optional): keep the normalised adjacency between calls on the same, unchanged
+            ``edge_index`` (transductive full-batch training, see :mod:`graphite.memo`); the model always
+            computes on the graph it is called with. (default: :obj:`False`)
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_layers: int = 8,
-                 dropout: float = 0.5, alpha: float = 0.1, theta: float = 0.5):
+                 dropout: float = 0.5, alpha: float = 0.1, theta: float = 0.5, cached: bool = False):
         super().__init__()
         self.in_channels, self.hidden_channels, self.out_channels = in_channels, hidden_channels, out_channels
         self.dropout = float(dropout)
         self.lin_in = InputLinear(in_channels, hidden_channels)
-        self.convs = nn.ModuleList([GCN2Conv(hidden_channels, alpha=alpha, theta=theta, layer=i + 1, cached=True)
+        self.convs = nn.ModuleList([GCN2Conv(hidden_channels, alpha=alpha, theta=theta, layer=i + 1, cached=cached)
                                     for i in range(num_layers)])
         self.lin_out = nn.Linear(hidden_channels, out_channels)
+        self._memo = graph_memo(cached)
 
     def reset_parameters(self):
         self.lin_in.reset_parameters()
@@ -45,6 +50,9 @@ class GCNII(nn.Module):
         self.lin_out.reset_parameters()
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_type: Optional[Tensor] = None) -> Tensor:
+        """Logits ``[N, out_channels]`` for node features ``x [N, in_channels]`` and ``edge_index [2, E]`` (the
+        graph of this call); ``edge_type [E]`` is accepted and ignored."""
+        reset_pyg_caches(self, self._memo, edge_index)
         h = x0 = F.relu(self.lin_in(x, self.dropout))
         for conv in self.convs:
             h = F.relu(conv(dropout(h, self.dropout, self.training), x0, edge_index))

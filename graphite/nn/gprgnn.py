@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from graphite.memo import graph_memo
 from graphite.nn.dropout import dropout
 from graphite.nn.input_linear import InputLinear
 from graphite.nn.normalized_adjacency import sym_normalized
@@ -24,7 +25,7 @@ class GPRGNN(nn.Module):
         \gamma_k^{init} = \alpha (1 - \alpha)^k \; (k < K), \quad \gamma_K^{init} = (1 - \alpha)^K
 
     (personalised-PageRank initialisation). Propagation uses :func:`graphite.ops.spmm` with :math:`\hat A` built
-    once per graph.
+    ``cached=True``.
 
     Args:
         in_channels (int): input feature size.
@@ -34,10 +35,13 @@ class GPRGNN(nn.Module):
         dropout (float, optional): dropout in the MLP. (default: ``0.5``)
         alpha (float, optional): teleport probability :math:`\alpha` of the initialisation. (default: ``0.1``)
         dprate (float, optional): dropout on :math:`z` before propagation. (default: ``0.5``)
+        cached (bool, optional): keep the normalised adjacency between calls on the same, unchanged
+            ``edge_index`` (transductive full-batch training, see :mod:`graphite.memo`); the model always
+            computes on the graph it is called with. (default: :obj:`False`)
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_layers: int = 10,
-                 dropout: float = 0.5, alpha: float = 0.1, dprate: float = 0.5):
+                 dropout: float = 0.5, alpha: float = 0.1, dprate: float = 0.5, cached: bool = False):
         super().__init__()
         if not 0.0 < alpha <= 1.0:
             raise ValueError(f'alpha must be in (0, 1], got {alpha}')
@@ -46,6 +50,7 @@ class GPRGNN(nn.Module):
         self.lin1 = InputLinear(in_channels, hidden_channels)
         self.lin2 = nn.Linear(hidden_channels, out_channels)
         self.gamma = nn.Parameter(torch.empty(num_layers + 1))
+        self._memo = graph_memo(cached)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -58,7 +63,9 @@ class GPRGNN(nn.Module):
             self.gamma.copy_(gamma)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_type: Optional[Tensor] = None) -> Tensor:
-        adj, w = sym_normalized(edge_index, x.size(0), self_loops=True)
+        """Logits ``[N, out_channels]`` for node features ``x [N, in_channels]`` and ``edge_index [2, E]`` (the
+        graph of this call); ``edge_type [E]`` is accepted and ignored."""
+        adj, w = sym_normalized(edge_index, x.size(0), self_loops=True, memo=self._memo)
         x = F.relu(self.lin1(x, self.dropout))
         z = self.lin2(dropout(x, self.dropout, self.training))
         z = dropout(z, self.dprate, self.training)

@@ -120,10 +120,12 @@ class GraphiteConv(nn.Module):
         return gated_spmm(adj.csr, u, s_src, s_dst, edge_weight=weight, tau=self.tau)
 
     def forward(self, x: Tensor, adj: Union[TypedAdjacency, Tensor], edge_type: Optional[Tensor] = None) -> Tensor:
+        """``x [N, H]`` and the graph of this call (a :class:`TypedAdjacency`, or ``edge_index [2, E]`` with optional
+        ``edge_type [E]``) -> ``[N, H]``."""
         if x.dim() != 2 or x.size(1) != self.channels:
             raise ValueError(f'x must have shape [N, {self.channels}], got {tuple(x.shape)}')
         if not isinstance(adj, TypedAdjacency):
-            adj = TypedAdjacency.cached(adj, x.size(0), edge_type)
+            adj = TypedAdjacency(adj, x.size(0), edge_type)
         elif edge_type is not None:
             raise ValueError('pass edge_type only together with an edge_index, not with a TypedAdjacency')
         if adj.num_nodes != x.size(0):

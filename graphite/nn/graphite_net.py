@@ -6,6 +6,7 @@ from typing import Optional
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from graphite.memo import graph_memo, memoize
 from graphite.nn.dropout import dropout
 from graphite.nn.graphite_conv import GraphiteConv
 from graphite.nn.input_linear import InputLinear
@@ -25,8 +26,12 @@ class GraphiteNet(nn.Module):
         \hat y = W_{out}\, \mathrm{LN}(h^{(L)})
 
     Logits are returned for every node (feature nodes included); the loss and the metrics are restricted to graph
-    nodes by the masks of the transformed graph (``False`` on feature nodes). The CSR of the typed adjacency with
-    self-loops is built once per ``edge_index`` object and reused by all layers, steps and models.
+    nodes by the masks of the transformed graph (``False`` on feature nodes). The typed adjacency with self-loops is
+    built once per call and shared by the layers; with ``cached=True`` it is kept between calls on the same,
+    unchanged ``edge_index`` and ``edge_type``. Every call checks that ``edge_type`` matches ``edge_index`` and holds
+    only graph (0) and feature (1) edges (:func:`graphite.layout.check_typed_graph`): a PyG transform applied after
+    ``Graphite()`` (``T.ToUndirected()``, ``T.AddSelfLoops()``) raises a clear error instead of training on a
+    corrupted graph.
 
     Args:
         in_channels (int): input feature size.
@@ -43,12 +48,16 @@ class GraphiteNet(nn.Module):
         norm (bool, optional): LayerNorm before each layer and before the output. (default: ``True``)
         separate_ego (bool, optional): ego/neighbour separation in every layer (see :class:`GraphiteConv`).
             (default: ``False``)
+        cached (bool, optional): keep the typed adjacency between calls on the same, unchanged ``edge_index`` and
+            ``edge_type`` (transductive full-batch training, see :mod:`graphite.memo`); the model always computes on
+            the graph it is called with. (default: :obj:`False`)
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_layers: int = 2,
                  dropout: float = 0.5, input_dropout: float = 0.0, feature_weight: float = 1.0,
                  self_loop_weight: float = 1.0, learn_weights: bool = True, tau: float = 1.0,
-                 ffn_multiplier: int = 1, norm: bool = True, separate_ego: bool = False):
+                 ffn_multiplier: int = 1, norm: bool = True, separate_ego: bool = False,
+                 cached: bool = False):
         super().__init__()
         if num_layers < 1:
             raise ValueError(f'num_layers must be >= 1, got {num_layers}')
@@ -61,6 +70,7 @@ class GraphiteNet(nn.Module):
                          norm=norm, separate_ego=separate_ego) for _ in range(num_layers)])
         self.norm_out = nn.LayerNorm(hidden_channels) if norm else None
         self.lin_out = nn.Linear(hidden_channels, out_channels)
+        self._memo = graph_memo(cached)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -76,7 +86,8 @@ class GraphiteNet(nn.Module):
         """``x [N, in_channels]``, ``edge_index [2, E]``, ``edge_type [E]`` (optional) -> logits ``[N, C]``."""
         if x.dim() != 2 or x.size(1) != self.in_channels:
             raise ValueError(f'x must have shape [N, {self.in_channels}], got {tuple(x.shape)}')
-        adj = TypedAdjacency.cached(edge_index, x.size(0), edge_type)
+        adj = memoize(self._memo, (edge_index, edge_type), ('typed_adjacency', x.size(0)),
+                      lambda: TypedAdjacency(edge_index, x.size(0), edge_type))
         h = dropout(F.gelu(self.lin_in(x, self.input_dropout)), self.dropout, self.training)
         for conv in self.convs:
             h = conv(h, adj)

@@ -5,8 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from graphite.nn.dropout import dropout
-from graphite.nn.typed_adjacency import cached_on
+from graphite.nn.dropout import FEATURE_MEMO, dropout
 
 __all__ = ['InputLinear']
 
@@ -18,7 +17,7 @@ def _sparse_parts(x: Tensor):
     def build():
         idx = x.nonzero().t()
         return idx, x[idx[0], idx[1]], idx.size(1) / max(x.numel(), 1)
-    return cached_on(x, 'input_linear:nonzero', build)
+    return FEATURE_MEMO.cached(x, 'input_linear:nonzero', build)
 
 
 class InputLinear(nn.Linear):

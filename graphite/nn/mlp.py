@@ -44,6 +44,8 @@ class MLP(nn.Module):
                 n.reset_parameters()
 
     def forward(self, x: Tensor, edge_index: Optional[Tensor] = None, edge_type: Optional[Tensor] = None) -> Tensor:
+        """Logits ``[N, out_channels]`` for node features ``x [N, in_channels]``; ``edge_index`` and ``edge_type``
+        are accepted (same call as the graph models) and ignored."""
         if len(self.lins) == 1:
             return self.lins[0](x, self.dropout)
         x = F.relu(self.norms[0](self.lins[0](x, self.dropout)))

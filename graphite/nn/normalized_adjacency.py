@@ -1,12 +1,12 @@
-"""Symmetrically normalised adjacency matrices for the spectral baselines (GPRGNN, H2GCN), built once per graph."""
+"""Symmetrically normalised adjacency matrices for the spectral baselines (GPRGNN, H2GCN)."""
 from __future__ import annotations
 
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
 
-from graphite.nn.typed_adjacency import cached_on
+from graphite.memo import TensorMemo, memoize
 from graphite.ops import CSR
 
 __all__ = ['sym_normalized', 'two_hop_edges']
@@ -23,21 +23,23 @@ def _coalesce_undirected(edge_index: Tensor, num_nodes: int, self_loops: bool) -
     return torch.stack([key // num_nodes, key % num_nodes])
 
 
-def sym_normalized(edge_index: Tensor, num_nodes: int, self_loops: bool = True) -> Tuple[CSR, Tensor]:
+def sym_normalized(edge_index: Tensor, num_nodes: int, self_loops: bool = True,
+                   memo: Optional[TensorMemo] = None) -> Tuple[CSR, Tensor]:
     r""":math:`\hat A = D^{-1/2} (A + I) D^{-1/2}` (or without :math:`I`) of the undirected, de-duplicated graph.
 
-    Returns the CSR and the per-entry weights in the order :func:`graphite.ops.spmm` expects. Cached per
-    ``edge_index`` object.
+    Returns the CSR and the per-entry weights in the order :func:`graphite.ops.spmm` expects. Remembered in
+    ``memo`` (a model's opt-in cache, see :mod:`graphite.memo`) when given.
     """
     def build():
         idx = _coalesce_undirected(edge_index, num_nodes, self_loops)
         deg = torch.bincount(idx[1], minlength=num_nodes).float()
         dinv = deg.clamp_min(1).rsqrt() * (deg > 0)
         return CSR.from_edge_index(idx, num_nodes), dinv[idx[0]] * dinv[idx[1]]
-    return cached_on(edge_index, f'sym_normalized:{num_nodes}:{self_loops}', build)
+    return memoize(memo, edge_index, ('sym_normalized', num_nodes, self_loops), build)
 
 
-def two_hop_edges(edge_index: Tensor, num_nodes: int, max_edges: int = 5_000_000) -> Tensor:
+def two_hop_edges(edge_index: Tensor, num_nodes: int, max_edges: int = 5_000_000,
+                  memo: Optional[TensorMemo] = None) -> Tensor:
     r"""Edges of the *strict* two-hop graph of H2GCN: pairs at shortest-path distance exactly 2.
 
     Raises:
@@ -63,4 +65,4 @@ def two_hop_edges(edge_index: Tensor, num_nodes: int, max_edges: int = 5_000_000
         coo = a2.tocoo()
         return torch.stack([torch.from_numpy(coo.row).long(), torch.from_numpy(coo.col).long()]).to(
             edge_index.device)
-    return cached_on(edge_index, f'two_hop:{num_nodes}:{max_edges}', build)
+    return memoize(memo, edge_index, ('two_hop', num_nodes, max_edges), build)

@@ -6,6 +6,7 @@ from typing import Optional
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from graphite.memo import reset_pyg_caches
 from graphite.nn.dropout import dropout
 
 __all__ = ['StackedGNN']
@@ -35,6 +36,8 @@ class StackedGNN(nn.Module):
         self.convs = nn.ModuleList([self.make_conv(a, b, last=(i == num_layers - 1))
                                     for i, (a, b) in enumerate(zip(dims[:-1], dims[1:]))])
 
+    _memo = None  # set by subclasses with a cached=True option
+
     def make_conv(self, in_channels: int, out_channels: int, last: bool) -> nn.Module:
         raise NotImplementedError
 
@@ -43,6 +46,9 @@ class StackedGNN(nn.Module):
             conv.reset_parameters()
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_type: Optional[Tensor] = None) -> Tensor:
+        """Logits ``[N, out_channels]`` for node features ``x [N, in_channels]`` and ``edge_index [2, E]`` (the
+        graph of this call); ``edge_type [E]`` is accepted and ignored."""
+        reset_pyg_caches(self, self._memo, edge_index)
         for i, conv in enumerate(self.convs):
             x = conv(dropout(x, self.dropout, self.training), edge_index)
             if i < len(self.convs) - 1:

@@ -22,7 +22,7 @@ argument > ``GRAPHITE_OPS_BACKEND`` environment variable > automatic choice.
 Pass a :class:`CSR` (built once per graph) rather than an ``edge_index`` on hot paths: the CSR caches its
 transpose, expanded rows, degrees and the CSR-ordered copy of a constant ``edge_weight``. An ``edge_index`` is
 converted once and remembered (with the facts checked about ``scatter`` indices and ``segment`` pointers) per
-tensor identity and version, see :mod:`graphite.ops.tensor_memo`.
+tensor identity and version, see :mod:`graphite.memo`.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from torch import Tensor
 from graphite.ops import backend as _backend
 from graphite.ops.backend import BACKENDS, BackendUnavailableError, available_backends
 from graphite.ops.csr import CSR
-from graphite.ops.tensor_memo import TensorMemo
+from graphite.memo import TensorMemo
 
 __all__ = ['CSR', 'scatter', 'segment', 'spmm', 'gated_spmm', 'BACKENDS', 'BackendUnavailableError',
            'available_backends']

@@ -1,11 +1,12 @@
-r"""Homophily measures for node-labelled graphs, feature homophily, and the GRAPHITE before/after report.
+r"""Homophily measures for node-labelled graphs and feature homophily.
 
 Conventions shared by every measure (read these once):
 
 * ``edge_index`` is ``[2, E]``; column ``(u, v)`` is an edge from source ``u`` to target ``v``.
 * ``undirected=True`` first symmetrises the graph with :func:`torch_geometric.utils.to_undirected` (adds the
-  reverse of every edge, removes duplicate edges, keeps self-loops). This is how "undirected" numbers in
-  reference.md are measured (e.g. Actor edge homophily 0.2181 undirected vs 0.2188 on its stored directed edges).
+  reverse of every edge, removes duplicate edges, keeps self-loops). This is how the "undirected" numbers of
+  ``graphite report`` are measured (e.g. Actor edge homophily 0.2181 undirected vs 0.2188 on its stored directed
+  edges).
   With ``undirected=False`` the columns are used as given.
 * Edge and node homophily follow the edge direction as given (node homophily averages over *targets* and their
   in-neighbours, as :func:`torch_geometric.utils.homophily` does). Adjusted homophily and label informativeness
@@ -48,8 +49,6 @@ References:
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 import torch
@@ -58,8 +57,7 @@ from torch import Tensor
 from graphite.validation import check_edge_index, check_features, check_labels, feature_entries
 
 __all__ = ['edge_homophily', 'node_homophily', 'class_insensitive_homophily', 'adjusted_homophily',
-           'label_informativeness', 'feature_homophily', 'label_homophily', 'feature_node_labels',
-           'homophily_report', 'HomophilyReport', 'LABEL_MEASURES']
+           'label_informativeness', 'feature_homophily', 'label_homophily', 'random_pair_cosine', 'LABEL_MEASURES']
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
@@ -345,170 +343,3 @@ def feature_homophily(x: Tensor, edge_index: Tensor, undirected: bool = False, a
     if b >= 1.0:
         raise ValueError('adjusted feature homophily is undefined when all feature rows point the same way')
     return (h - b) / (1.0 - b)
-
-
-# ---------------------------------------------------------------------------------------------------- report
-def feature_node_labels(transformed, y: Optional[Tensor] = None, mask: Optional[Tensor] = None) -> Tensor:
-    r"""Labels for every node of a GRAPHITE-transformed graph: graph nodes keep ``y``; feature node ``x_k`` gets the
-    majority label among the graph nodes that have feature ``k`` (and are selected by ``mask``, e.g. the training
-    nodes of one split, so that no validation/test label leaks); ties go to the smallest label; a feature node
-    without any selected labelled node gets ``-1`` (unlabelled, ignored by the measures). Cost ``O(nnz(X) C)``.
-
-    Args:
-        transformed (Data): output of :class:`graphite.Graphite` (``edge_type``, ``num_graph_nodes``).
-        y (Tensor, optional): ``[N]`` graph-node labels. (default: ``transformed.y[:N]``)
-        mask (Tensor, optional): ``[N]`` bool, the graph nodes whose labels may vote. (default: all labelled nodes)
-
-    Returns:
-        ``[N + F_used]`` long labels.
-    """
-    for key in ('edge_type', 'num_graph_nodes', 'edge_index'):
-        if key not in transformed:
-            raise ValueError(f'expected a GRAPHITE-transformed graph (missing {key!r}); apply graphite.Graphite()')
-    n = int(transformed.num_graph_nodes)
-    total = int(transformed.num_nodes)
-    y = transformed.y[:n] if y is None else y
-    y = check_labels(y, n)
-    ei = transformed.edge_index[:, transformed.edge_type == 1]
-    ei = ei[:, ei[0] < n]                                      # node -> feature direction only
-    node, feat = ei[0], ei[1] - n
-    vote = y[node] >= 0
-    if mask is not None:
-        if mask.dtype != torch.bool or mask.dim() != 1 or mask.numel() != n:
-            raise ValueError(f'mask must be a bool [{n}] tensor, got {mask.dtype} {list(mask.shape)}')
-        vote &= mask[node]
-    node, feat = node[vote], feat[vote]
-    num_f = total - n
-    c = max(int(y.max()) + 1, 1)
-    counts = torch.bincount(feat * c + y[node], minlength=num_f * c).view(num_f, c)
-    yf = counts.argmax(dim=1)                                  # first maximum = smallest label on ties
-    yf[counts.sum(1) == 0] = -1
-    return torch.cat([y, yf])
-
-
-@dataclass
-class HomophilyReport:
-    """Homophily of a graph before and after GRAPHITE. ``rows[measure] = {column: value}`` with columns
-    ``original``, ``all_labels`` and ``train_labels`` (see :func:`homophily_report`)."""
-    dataset: str
-    sizes: Dict[str, Dict[str, int]]
-    rows: Dict[str, Dict[str, Optional[float]]]
-    description: Dict[str, str] = field(default_factory=dict)
-
-    @staticmethod
-    def relative_change(before: Optional[float], after: Optional[float]) -> Optional[float]:
-        """``(after - before) / |before|`` (``None`` if undefined)."""
-        if before is None or after is None or before == 0 or math.isnan(before) or math.isnan(after):
-            return None
-        return (after - before) / abs(before)
-
-    def to_dict(self) -> dict:
-        rows = {}
-        for m, r in self.rows.items():
-            rows[m] = dict(r)
-            for col in ('all_labels', 'train_labels'):
-                rows[m][f'{col}_change'] = self.relative_change(r.get('original'), r.get(col))
-        return {'dataset': self.dataset, 'sizes': self.sizes, 'homophily': rows, 'description': self.description}
-
-    def to_markdown(self) -> str:
-        def fmt(v, pct=False):
-            if v is None:
-                return 'n/a'
-            return f'{100 * v:+.0f}%' if pct else f'{v:.4f}'
-        s = self.sizes
-        lines = [f'## {self.dataset}: graph before and after GRAPHITE', '',
-                 '| | original | transformed |', '|---|---:|---:|',
-                 f"| nodes | {s['original']['nodes']:,} | {s['transformed']['nodes']:,} |",
-                 f"| edges (edge_index columns) | {s['original']['edges']:,} | {s['transformed']['edges']:,} |",
-                 f"| feature nodes | 0 | {s['transformed']['feature_nodes']:,} |",
-                 f"| feature edges (undirected pairs) | 0 | {s['transformed']['feature_edges']:,} |", '',
-                 f'## {self.dataset}: homophily (undirected), before and after', '',
-                 '| measure | original | transformed, all labels | change | transformed, train labels (split '
-                 f"{self.description.get('split', 0)}) | change |",
-                 '|---|---:|---:|---:|---:|---:|']
-        for m, r in self.rows.items():
-            lines.append(f"| {m} | {fmt(r.get('original'))} | {fmt(r.get('all_labels'))} | "
-                         f"{fmt(self.relative_change(r.get('original'), r.get('all_labels')), True)} | "
-                         f"{fmt(r.get('train_labels'))} | "
-                         f"{fmt(self.relative_change(r.get('original'), r.get('train_labels')), True)} |")
-        lines += [''] + [f'- {k}: {v}' for k, v in self.description.items() if k != 'split']
-        return '\n'.join(lines)
-
-
-def _safe(fn, *args, **kw) -> Optional[float]:
-    try:
-        return fn(*args, **kw)
-    except ValueError:
-        return None
-
-
-def homophily_report(data, transformed=None, transform=None, split: int = 0, undirected: bool = True,
-                     name: Optional[str] = None) -> HomophilyReport:
-    r"""How much GRAPHITE raises homophily. The transformed graph's feature nodes carry no label, so the label
-    measures are taken on the transformed graph after labelling them (:func:`feature_node_labels`):
-
-    * ``original``: the input graph (graph edges only), all labels;
-    * ``all_labels``: the transformed graph (graph + feature edges, every graph and feature node), each feature node
-      labelled with the majority label of *all* its graph nodes (an upper bound: uses test labels);
-    * ``train_labels``: same, but feature nodes labelled with the majority of the *training* labels of split
-      ``split`` only (no leakage); feature nodes without training nodes are unlabelled and their edges ignored.
-      Graph nodes keep their true labels in both cases (they are what is being measured).
-
-    Feature homophily (:func:`feature_homophily`, plain and adjusted) needs no labels: the ``original`` value is on
-    the input graph, the transformed value (same in both columns) on the transformed graph with its feature-node
-    ``x`` rows. All graphs are symmetrised first when ``undirected`` (reference.md's convention).
-
-    Args:
-        data (Data): the original graph (``x``, ``edge_index``, ``y``; ``train_mask`` for ``train_labels``).
-        transformed (Data, optional): ``Graphite(...)(data)``; computed with ``transform`` (default
-            ``Graphite()``) when omitted.
-        transform (Graphite, optional): the transform to apply when ``transformed`` is omitted.
-        split (int): column of a ``[N, S]`` ``train_mask`` used for ``train_labels``. (default: ``0``)
-        undirected (bool): symmetrise both graphs first. (default: :obj:`True`)
-        name (str, optional): dataset name for the report. (default: ``data.name`` or ``'graph'``)
-    """
-    if transformed is None:
-        if transform is None:
-            from graphite.transform import Graphite
-            transform = Graphite()
-        transformed = transform(data)
-    if transformed.__class__.__name__ == 'HeteroData':
-        raise TypeError('homophily_report needs the homogeneous output of Graphite (to_hetero=False)')
-    n = data.num_nodes
-    y = check_labels(data.y, n)
-    yt_all = feature_node_labels(transformed, y)
-    train = getattr(data, 'train_mask', None)
-    yt_train = None
-    if train is not None:
-        if train.dim() == 2:
-            if not 0 <= split < train.size(1):
-                raise ValueError(f'split {split} out of range: train_mask has {train.size(1)} splits')
-            train = train[:, split]
-        yt_train = feature_node_labels(transformed, y, train.bool())
-
-    ei0 = _symmetrise(data.edge_index, n) if undirected else data.edge_index
-    ei1 = _symmetrise(transformed.edge_index, transformed.num_nodes) if undirected else transformed.edge_index
-    rows: Dict[str, Dict[str, Optional[float]]] = {}
-    for m, fn in LABEL_MEASURES.items():
-        rows[m] = {'original': _safe(fn, ei0, y), 'all_labels': _safe(fn, ei1, yt_all),
-                   'train_labels': _safe(fn, ei1, yt_train) if yt_train is not None else None}
-    xt = transformed.x
-    for m, adj in (('feature', False), ('feature_adjusted', True)):
-        after = _safe(feature_homophily, xt, ei1, adjusted=adj)
-        rows[m] = {'original': _safe(feature_homophily, data.x, ei0, adjusted=adj), 'all_labels': after,
-                   'train_labels': after}
-    n_feat = int(transformed.num_nodes) - n
-    sizes = {'original': {'nodes': n, 'edges': int(data.edge_index.size(1))},
-             'transformed': {'nodes': int(transformed.num_nodes), 'edges': int(transformed.edge_index.size(1)),
-                             'feature_nodes': n_feat,
-                             'feature_edges': int((transformed.edge_type == 1).sum()) // 2}}
-    desc = {
-        'split': split,
-        'labels': 'original = input graph; transformed = graph + feature nodes/edges, each feature node labelled by '
-                  'the majority label of its graph nodes (all labels, or training labels of the split only; ties -> '
-                  'smallest label; feature nodes without voters unlabelled and ignored)',
-        'graph': 'undirected (to_undirected: both directions, duplicates removed)' if undirected else 'as stored',
-        'feature': 'mean cosine similarity of linked pairs (self-loops dropped); feature_adjusted = (h - b) / '
-                   '(1 - b), b = exact mean cosine over all pairs of distinct nodes',
-    }
-    return HomophilyReport(name or getattr(data, 'name', None) or 'graph', sizes, rows, desc)
