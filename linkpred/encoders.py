@@ -53,7 +53,7 @@ _EGO_NAMES = {None: 'False', 'sum': 'sum', 'concat': 'concat'}
 
 
 class SpmmLinear(torch.nn.Module):
-    """:math:`W \,\mathrm{AGG}(h) + b` with ``AGG`` = ``spmm(prop, h, reduce)`` (the linear map is applied on the
+    r""":math:`W \,\mathrm{AGG}(h) + b` with ``AGG`` = ``spmm(prop, h, reduce)`` (the linear map is applied on the
     smaller side: it commutes with a weighted sum or mean)."""
 
     def __init__(self, c_in: int, c_out: int, reduce: str = 'sum'):
@@ -69,7 +69,7 @@ class SpmmLinear(torch.nn.Module):
 
 
 class SpmmMLP(torch.nn.Module):
-    """:math:`\mathrm{MLP}(\sum_{u} h_u)`: GIN's update, Linear-ReLU-Linear."""
+    r""":math:`\mathrm{MLP}(\sum_{u} h_u)`: GIN's update, Linear-ReLU-Linear."""
 
     def __init__(self, c_in: int, c_out: int):
         super().__init__()
@@ -176,7 +176,7 @@ class GCNEncoder(LinkEncoder):
 
 
 class SAGEEncoder(LinkEncoder):
-    """GraphSAGE-mean (Hamilton et al., NeurIPS 2017). Separated (``True``/``'sum'``, the default) is the native
+    r"""GraphSAGE-mean (Hamilton et al., NeurIPS 2017). Separated (``True``/``'sum'``, the default) is the native
     :math:`W_1 h_v + W_2 \mathrm{mean}_{N(v)} h_u`; mixed is :math:`W \mathrm{mean}_{N(v) \cup \{v\}} h_u`."""
 
     def __init__(self, in_channels, hidden_channels, num_layers=2, dropout=0.0, separate_ego=True, cached=False):
@@ -187,7 +187,7 @@ class SAGEEncoder(LinkEncoder):
 
 
 class GATEncoder(LinkEncoder):
-    """GAT (Velickovic et al., ICLR 2018) or GATv2 (Brody et al., ICLR 2022, ``v2=True``), ``heads`` concatenated
+    r"""GAT (Velickovic et al., ICLR 2018) or GATv2 (Brody et al., ICLR 2022, ``v2=True``), ``heads`` concatenated
     heads of size ``hidden_channels // heads``; mixed = attention over :math:`N(v) \cup \{v\}`."""
 
     def __init__(self, in_channels, hidden_channels, num_layers=2, dropout=0.0, separate_ego=False, heads: int = 4,
@@ -209,7 +209,7 @@ class GATEncoder(LinkEncoder):
 
 
 class GINEncoder(LinkEncoder):
-    """GIN (Xu et al., ICLR 2019, :math:`\epsilon = 0`) with a 2-layer MLP per layer; mixed =
+    r"""GIN (Xu et al., ICLR 2019, :math:`\epsilon = 0`) with a 2-layer MLP per layer; mixed =
     :math:`\mathrm{MLP}(h_v + \sum h_u)`, separated = :math:`W_{\text{self}} h_v + \mathrm{MLP}(\sum h_u)`."""
 
     def make_conv(self, c_in, c_out):
