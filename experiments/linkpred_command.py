@@ -168,6 +168,8 @@ def run_linkpred(dataset: str, encoder: str, decoder: str, params: Optional[dict
     t0 = time.time()
     if data is None:
         data = load_graph(dataset, **ds_opts)
+    if isinstance(getattr(data, 'generator', None), dict):  # record what the generator used, defaults included
+        ds_opts = dict(data.generator)
     tf = None
     if transform == 'graphite':
         from graphite import Graphite
