@@ -156,3 +156,16 @@ def test_graphite_on_continuous_features_names_the_cli_option():
     with pytest.raises(ValueError, match=r"--set 'transform_options=\{binarize: 0.0\}'"):
         run_linkpred('synthetic', 'none', 'dot', dict(FAST, epochs=1), runs=1, progress=False, data=data,
                      transform='graphite')
+
+
+@pytest.mark.parametrize('encoder', ['gcn', 'sage', 'gin', 'gprgnn'])
+def test_training_prints_no_user_warnings(homophilic, encoder):
+    import warnings
+
+    from graphite.metrics import MetricWarning
+    sp = split_edges(homophilic, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error', UserWarning)                   # the sparse_csr beta warnings are gone
+        warnings.simplefilter('ignore', MetricWarning)
+        out = train_link_predictor(sp, encoder, 'dot', dict(FAST, epochs=2, eval_every=1), seed=0)
+    assert 0 <= out['test']['auc'] <= 1
