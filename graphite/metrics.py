@@ -23,7 +23,6 @@ import warnings
 from typing import Dict, Optional, Union
 
 import numpy as np
-import torch
 from torch import Tensor
 
 __all__ = ['accuracy', 'roc_auc', 'auc', 'hits_at_k', 'mrr', 'nondiscriminating', 'parse_metric', 'Evaluator',
