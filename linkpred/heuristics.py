@@ -9,7 +9,9 @@ For an undirected graph with neighbour sets :math:`\Gamma(u)` and degrees :math:
 They are all :math:`\sum_w A_{uw} \, c_w \, A_{wv}` with a per-node weight :math:`c_w` (1, :math:`1/\log d_w`,
 :math:`1/d_w`), computed as the row-wise sum of :math:`A[u] \odot (c \odot A[v])` for the queried rows of a
 SciPy CSR matrix: cost :math:`O(\sum_{(u,v)} (d_u + d_v))`. Duplicate edges and self-loops of the input are
-removed first (as networkx's ``Graph`` would), and ``edge_index`` is symmetrised.
+removed first (as networkx's ``Graph`` would), and ``edge_index`` is symmetrised. A self-pair :math:`(u, u)` scores
+0 under every heuristic (a node is no link candidate of itself; the formulas would give :math:`d_u` for CN and an
+undefined :math:`1/\log 1` term for AA).
 """
 from __future__ import annotations
 
@@ -30,10 +32,12 @@ class Heuristic:
     """
 
     def __init__(self, edge_index: Tensor, num_nodes: int):
-        if not isinstance(edge_index, Tensor) or edge_index.dim() != 2 or edge_index.size(0) != 2:
-            raise ValueError(f'edge_index must be a [2, E] tensor, got {getattr(edge_index, "shape", edge_index)}')
-        if num_nodes < 1:
-            raise ValueError(f'num_nodes must be >= 1, got {num_nodes}')
+        if (not isinstance(edge_index, Tensor) or edge_index.dim() != 2 or edge_index.size(0) != 2
+                or edge_index.is_floating_point()):
+            raise ValueError(f'edge_index must be a [2, E] integer tensor, got '
+                             f'{getattr(edge_index, "shape", edge_index)}')
+        if isinstance(num_nodes, bool) or not isinstance(num_nodes, int) or num_nodes < 1:
+            raise ValueError(f'num_nodes must be an int >= 1, got {num_nodes!r}')
         if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes):
             raise ValueError(f'edge_index has node indices outside [0, {num_nodes})')
         row, col = edge_index.cpu().numpy()
@@ -46,8 +50,8 @@ class Heuristic:
         self.degree = np.asarray(a.sum(1)).ravel()
 
     def _score(self, pairs: Tensor, weight: np.ndarray, batch_size: int = 65536) -> Tensor:
-        if not isinstance(pairs, Tensor) or pairs.dim() != 2 or pairs.size(0) != 2:
-            raise ValueError(f'pairs must be a [2, P] tensor, got {getattr(pairs, "shape", pairs)}')
+        if not isinstance(pairs, Tensor) or pairs.dim() != 2 or pairs.size(0) != 2 or pairs.is_floating_point():
+            raise ValueError(f'pairs must be a [2, P] integer tensor, got {getattr(pairs, "shape", pairs)}')
         if pairs.numel() and (int(pairs.min()) < 0 or int(pairs.max()) >= self.num_nodes):
             raise ValueError(f'pairs has node indices outside [0, {self.num_nodes})')
         u, v = pairs.cpu().numpy()
@@ -56,6 +60,7 @@ class Heuristic:
         for s in range(0, u.size, batch_size):
             out[s:s + batch_size] = np.asarray(
                 self.adj[u[s:s + batch_size]].multiply(aw[v[s:s + batch_size]]).sum(1)).ravel()
+        out[u == v] = 0.0  # a node is no link candidate of itself (self-loops are removed from the graph too)
         return torch.from_numpy(out)
 
     def common_neighbors(self, pairs: Tensor) -> Tensor:

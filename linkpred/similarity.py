@@ -53,6 +53,8 @@ def _check_pairs(edge_index: Tensor, num_nodes: int, name: str = 'edge_index') -
         raise TypeError(f'{name} must be a torch.Tensor, got {type(edge_index).__name__}')
     if edge_index.dim() != 2 or edge_index.size(0) != 2:
         raise ValueError(f'{name} must have shape [2, E], got {tuple(edge_index.shape)}')
+    if edge_index.is_floating_point() or edge_index.dtype == torch.bool:
+        raise ValueError(f'{name} must hold integer node indices, got dtype {edge_index.dtype}')
     if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes):
         raise ValueError(f'{name} has node indices outside [0, {num_nodes})')
 
@@ -111,9 +113,14 @@ def edge_similarity_profile(x: Tensor, edge_index: Tensor, num_samples: Optional
     """
     from torch_geometric.utils import negative_sampling
 
+    if not isinstance(x, Tensor) or x.dim() != 2:
+        raise ValueError(f'x must be a 2-D tensor [N, F], got {getattr(x, "shape", type(x))}')
     _check_pairs(edge_index, x.size(0))
     if edge_index.size(1) == 0:
         raise ValueError('edge_index is empty: no edges to profile')
+    if num_samples is not None and (isinstance(num_samples, bool) or not isinstance(num_samples, int)
+                                    or num_samples < 1):
+        raise ValueError(f'num_samples must be an int >= 1 or None, got {num_samples!r}')
     gen = torch.Generator().manual_seed(seed)
     ei = edge_index
     if num_samples is not None and ei.size(1) > num_samples:
@@ -161,6 +168,22 @@ def _max_subarray(w: np.ndarray) -> Tuple[float, int, int]:
     return float(gains[j]), int(argmins[j]), j
 
 
+def _similarities(name: str, t) -> np.ndarray:
+    """A 1-D, non-empty, finite float vector of similarities (what :func:`pair_cosine` returns)."""
+    if isinstance(t, Tensor):
+        t = t.detach().cpu().numpy()
+    if not isinstance(t, np.ndarray):
+        raise TypeError(f'{name} must be a 1-D tensor of similarities, got {type(t).__name__}')
+    if t.ndim != 1 or not np.issubdtype(t.dtype, np.floating):
+        raise ValueError(f'{name} must be a 1-D floating-point vector of similarities (e.g. edge_similarity_profile'
+                         f'(x, edge_index).edge), got shape {tuple(t.shape)} and dtype {t.dtype}')
+    if t.size == 0:
+        raise ValueError(f'{name} is empty: threshold_test needs at least one edge and one non-edge similarity')
+    if not np.isfinite(t).all():
+        raise ValueError(f'{name} contains NaN or infinite values')
+    return t.astype(np.float64)
+
+
 def threshold_test(edge_sim: Tensor, non_edge_sim: Tensor, min_accuracy: float = 0.65,
                    band_gain: float = 0.1) -> ThresholdTest:
     r"""Label a task homophilic / heterophilic / gated / indistinct from its similarity distributions.
@@ -169,19 +192,16 @@ def threshold_test(edge_sim: Tensor, non_edge_sim: Tensor, min_accuracy: float =
     consecutive distinct similarity values.
 
     Args:
-        edge_sim (Tensor): ``[n_+]`` similarities of edges.
-        non_edge_sim (Tensor): ``[n_-]`` similarities of non-edges.
+        edge_sim (Tensor): ``[n_+]`` similarities of edges (1-D floats, e.g. :func:`pair_cosine`).
+        non_edge_sim (Tensor): ``[n_-]`` similarities of non-edges (1-D floats).
         min_accuracy (float): balanced accuracy a rule must reach to count as separating (in ``(0.5, 1]``).
         band_gain (float): how much better than the best single threshold a band must be to call the task gated.
     """
-    e = torch.as_tensor(edge_sim).double().flatten().numpy()
-    n = torch.as_tensor(non_edge_sim).double().flatten().numpy()
-    if e.size == 0 or n.size == 0:
-        raise ValueError('threshold_test needs at least one edge and one non-edge similarity')
-    if np.isnan(e).any() or np.isnan(n).any():
-        raise ValueError('similarities contain NaN')
-    if not 0.5 < min_accuracy <= 1.0:
-        raise ValueError(f'min_accuracy must be in (0.5, 1], got {min_accuracy}')
+    e, n = _similarities('edge_sim', edge_sim), _similarities('non_edge_sim', non_edge_sim)
+    if isinstance(min_accuracy, bool) or not isinstance(min_accuracy, (int, float)) or not 0.5 < min_accuracy <= 1:
+        raise ValueError(f'min_accuracy must be a number in (0.5, 1], got {min_accuracy!r}')
+    if isinstance(band_gain, bool) or not isinstance(band_gain, (int, float)) or not 0 <= band_gain <= 0.5:
+        raise ValueError(f'band_gain must be a number in [0, 0.5], got {band_gain!r}')
     vals, inv = np.unique(np.concatenate([e, n]), return_inverse=True)
     # weight of each distinct value: +1/n_+ per edge, -1/n_- per non-edge
     w = (np.bincount(inv[:e.size], minlength=vals.size) / e.size

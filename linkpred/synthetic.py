@@ -40,12 +40,14 @@ from typing import Optional
 import torch
 from torch_geometric.data import Data
 
-__all__ = ['make_link_graph', 'PROFILES']
+__all__ = ['make_link_graph', 'PROFILES', 'DEFAULT_SIMILARITY']
 
 PROFILES = ('monotone', 'gated')
+#: default of the similarity knob S, shared by :func:`make_link_graph` and ``graphite linkpred --similarity``
+DEFAULT_SIMILARITY = 1.0
 
 
-def make_link_graph(num_nodes: int = 2000, similarity: float = 1.0, profile: str = 'monotone',
+def make_link_graph(num_nodes: int = 2000, similarity: float = DEFAULT_SIMILARITY, profile: str = 'monotone',
                     avg_degree: float = 10.0, num_features: int = 32, num_clusters: int = 8, noise: float = 1.0,
                     strength: float = 4.0, oversample: float = 10.0, degree_exponent: Optional[float] = None,
                     seed: int = 0) -> Data:
@@ -71,7 +73,9 @@ def make_link_graph(num_nodes: int = 2000, similarity: float = 1.0, profile: str
     """
     if not isinstance(num_nodes, int) or num_nodes < 2:
         raise ValueError(f'num_nodes must be an int >= 2, got {num_nodes!r}')
-    if not -1.0 <= float(similarity) <= 1.0:
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f'seed must be an int, got {seed!r}')
+    if isinstance(similarity, bool) or not isinstance(similarity, (int, float)) or not -1.0 <= similarity <= 1.0:
         raise ValueError(f'similarity must be in [-1, 1], got {similarity}')
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")

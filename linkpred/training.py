@@ -8,7 +8,9 @@ r"""Training and evaluation of link predictors (protocol of Zhu et al., NeurIPS 
   :func:`torch_geometric.utils.negative_sampling` (which rejects training edges).
 * **Optimiser**: Adam (default lr ``5e-4``), hidden size 256, 2 layers.
 * **Selection**: evaluate every ``eval_every`` epochs; the reported test metrics are those at the epoch with the
-  best validation ``metric`` (``mrr`` by default); stop after ``patience`` epochs without improvement.
+  best validation ``metric`` (``mrr`` by default); stop after ``patience`` epochs without improvement. A ``metric``
+  that cannot discriminate on the split (``hits@K`` with ``K`` >= the validation negatives, where it is 1.0 at
+  every epoch) is refused with the metric to use instead.
 * **Metrics**: :mod:`linkpred.evaluation` (AUC, Hits@20/50/100 against the shared val/test negatives, MRR against
   ``mrr_negatives`` uniform tails per positive, default 100).
 * **Modes**: ``'full'`` -- the encoder runs on the whole message-passing graph at each step and the supervision
@@ -34,10 +36,11 @@ from torch_geometric.data import Data
 from torch_geometric.transforms import RandomLinkSplit
 from torch_geometric.utils import coalesce, negative_sampling, remove_self_loops, to_undirected
 
-from linkpred.evaluation import NUM_MRR_NEGATIVES, link_metrics, sample_mrr_negatives
+from linkpred.evaluation import METRICS, NUM_MRR_NEGATIVES, link_metrics, nondiscriminating, sample_mrr_negatives
 from linkpred.model import LinkPredictor, build_link_predictor
 
-__all__ = ['DEFAULT_PARAMS', 'LinkSplit', 'split_edges', 'evaluate', 'train_link_predictor', 'prepare_graph']
+__all__ = ['DEFAULT_PARAMS', 'LinkSplit', 'split_edges', 'evaluate', 'train_link_predictor', 'prepare_graph',
+           'check_params']
 
 #: defaults of every training / model hyperparameter (``params`` of the runner and of the YAML configs)
 DEFAULT_PARAMS: Dict[str, object] = {
@@ -48,6 +51,35 @@ DEFAULT_PARAMS: Dict[str, object] = {
     'val': 0.05, 'test': 0.1,
 }
 _ENCODER_EXTRA = {'gat': ('heads',), 'gatv2': ('heads',), 'gprgnn': ('K', 'alpha')}
+_POSITIVE_INTS = ('hidden_channels', 'num_layers', 'epochs', 'eval_every', 'patience', 'mrr_negatives')
+
+
+def check_params(params: Optional[dict]) -> dict:
+    """:data:`DEFAULT_PARAMS` updated with ``params``, checked: unknown keys -> ``KeyError``, bad values ->
+    ``ValueError`` naming the parameter."""
+    p = dict(DEFAULT_PARAMS)
+    for k, v in (params or {}).items():
+        if k not in p:
+            raise KeyError(f'unknown link-prediction parameter {k!r}; known: {sorted(p)}')
+        p[k] = v
+    for k in _POSITIVE_INTS:
+        if isinstance(p[k], bool) or not isinstance(p[k], int) or p[k] < (0 if k == 'num_layers' else 1):
+            raise ValueError(f'{k} must be an int >= {0 if k == "num_layers" else 1}, got {p[k]!r}')
+    if isinstance(p['batch_size'], bool) or not isinstance(p['batch_size'], int) or p['batch_size'] < 0:
+        raise ValueError(f"batch_size must be an int >= 0 (0 = all at once), got {p['batch_size']!r}")
+    if p['mode'] not in ('full', 'minibatch'):
+        raise ValueError(f"mode must be 'full' or 'minibatch', got {p['mode']!r}")
+    if p['metric'] not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}, got {p['metric']!r}")
+    for k in ('lr', 'weight_decay', 'dropout', 'decoder_dropout'):
+        try:  # YAML reads 5e-4 (no dot) as a string
+            v = float(p[k]) if not isinstance(p[k], bool) else math.nan
+        except (TypeError, ValueError):
+            v = math.nan
+        if not math.isfinite(v) or v < 0:
+            raise ValueError(f'{k} must be a finite number >= 0, got {p[k]!r}')
+        p[k] = v
+    return p
 
 
 @dataclass
@@ -146,24 +178,23 @@ def train_link_predictor(split: LinkSplit, encoder: str, decoder: str, params: O
     Args:
         split (LinkSplit): from :func:`split_edges`.
         encoder, decoder (str): names (:data:`linkpred.encoders.ENCODERS`, :data:`linkpred.decoders.DECODERS`).
-        params (dict, optional): overrides of :data:`DEFAULT_PARAMS` (unknown keys -> ``KeyError``).
+        params (dict, optional): overrides of :data:`DEFAULT_PARAMS` (see :func:`check_params`).
         seed (int): seeds parameters, negatives and sampling (``torch.manual_seed``).
         on_eval (callable, optional): ``on_eval(epoch, val_metric)`` after each evaluation (may raise, e.g.
             ``optuna.TrialPruned``; the exception propagates).
         progress (tqdm, optional): a progress bar advanced once per epoch.
     """
-    p = dict(DEFAULT_PARAMS)
-    for k, v in (params or {}).items():
-        if k not in p:
-            raise KeyError(f'unknown link-prediction parameter {k!r}; known: {sorted(p)}')
-        p[k] = v
-    if p['mode'] not in ('full', 'minibatch'):
-        raise ValueError(f"mode must be 'full' or 'minibatch', got {p['mode']!r}")
+    p = check_params(params)
     metric = p['metric']
+    why = nondiscriminating(metric, split.val_neg.size(1))
+    if why is not None:
+        raise ValueError(f'model selection on {why}')
     torch.manual_seed(seed)
     random.seed(seed)  # torch_geometric.utils.negative_sampling also draws from Python's RNG
     x = split.train_graph.x
     extra = {k: p[k] for k in _ENCODER_EXTRA.get(encoder, ())}
+    if encoder != 'none':  # full-batch training is transductive: keep the structure of the training graph
+        extra['cached'] = p['mode'] == 'full'
     model = build_link_predictor(encoder, decoder, x.size(1), int(p['hidden_channels']), int(p['num_layers']),
                                  float(p['dropout']), float(p['decoder_dropout']), p['separate_ego'], **extra)
     opt = torch.optim.Adam(model.parameters(), lr=float(p['lr']), weight_decay=float(p['weight_decay']))

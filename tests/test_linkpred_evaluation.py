@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from linkpred.evaluation import auc, hits_at_k, link_metrics, mrr, sample_mrr_negatives
+from linkpred.evaluation import MetricWarning, auc, hits_at_k, link_metrics, metric_warnings, mrr, sample_mrr_negatives
 
 
 def _brute_auc(pos, neg):
@@ -22,7 +22,8 @@ def test_metrics_brute_force(seed):
     for k in (1, 20, 50, 100):
         kth = sorted(neg.tolist(), reverse=True)[k - 1]
         assert hits_at_k(pos, neg, k) == pytest.approx(sum(p > kth for p in pos.tolist()) / pos.numel())
-    assert hits_at_k(pos, neg[:10], 20) == 1.0  # OGB: fewer negatives than K
+    with pytest.warns(MetricWarning, match='hits@20 cannot discriminate'):
+        assert hits_at_k(pos, neg[:10], 20) == 1.0  # OGB: fewer negatives than K, now with a warning
     negm = torch.randint(0, 20, (60, 30), generator=g).double()
     want = 0.0
     for i in range(60):
@@ -52,3 +53,11 @@ def test_bad_input():
         mrr(torch.rand(3), torch.rand(3))
     with pytest.raises(TypeError):
         auc([1.0], torch.rand(2))
+
+
+def test_metric_warnings_name_set_and_metric():
+    notes = metric_warnings({'val': 80, 'test': 160})
+    assert notes == [n for n in notes if 'hits@100' in n] and len(notes) == 1 and notes[0].startswith('val: hits@100')
+    assert len(metric_warnings({'val': 20})) == 3 and metric_warnings({'val': 101}) == []
+    with pytest.raises(ValueError, match='num_nodes must be an int'):
+        sample_mrr_negatives(torch.tensor([[0], [1]]), 0)

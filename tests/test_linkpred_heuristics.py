@@ -43,3 +43,21 @@ def test_bad_input():
         h.common_neighbors(torch.tensor([[0], [5]]))
     with pytest.raises(ValueError, match=r'\[2, P\]'):
         h.common_neighbors(torch.tensor([0, 1]))
+
+
+def test_self_pairs_score_zero_under_every_heuristic():
+    # path 1 - 0 - 2: node 0's neighbours have degree 1 (AA's 1/log 1 is undefined); CN and RA used to give 2
+    h = Heuristic(torch.tensor([[0, 0], [1, 2]]), 3)
+    pairs = torch.tensor([[0, 1, 1], [0, 1, 2]])
+    for fn in (h.common_neighbors, h.adamic_adar, h.resource_allocation):
+        out = fn(pairs)
+        assert out[0] == 0 and out[1] == 0 and out[2] > 0, fn.__name__
+
+
+def test_bad_types():
+    with pytest.raises(ValueError, match='num_nodes must be an int'):
+        Heuristic(torch.tensor([[0], [1]]), 2.5)
+    with pytest.raises(ValueError, match='integer'):
+        Heuristic(torch.tensor([[0.0], [1.0]]), 2)
+    with pytest.raises(ValueError, match='integer'):
+        Heuristic(torch.tensor([[0], [1]]), 2).adamic_adar(torch.tensor([[0.0], [1.0]]))

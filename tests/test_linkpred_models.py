@@ -32,20 +32,25 @@ def _mean(a):
     return torch.where(d > 0, a / d.clamp_min(1), torch.zeros_like(a))
 
 
+def _lin(layer, h):
+    """W h + b of an SpmmLinear neighbour layer (applied after aggregation)."""
+    return h @ layer.lin.weight.t() + layer.bias
+
+
 def test_gcn_mixed_and_separate():
     x, ei = _graph()
     a = _dense(ei, 12)
     mixed = build_encoder('gcn', 5, 4, num_layers=1)
-    c = mixed.convs[0]
-    want = _sym_norm(a + torch.eye(12)) @ x @ c.lin.weight.t() + c.bias
-    assert torch.allclose(mixed(x, ei), want, atol=1e-5)
+    c = mixed.convs[0].module
+    assert mixed.convs[0].ego is None
+    assert torch.allclose(mixed(x, ei), _lin(c, _sym_norm(a + torch.eye(12)) @ x), atol=1e-5)
     sep = build_encoder('gcn', 5, 4, num_layers=1, separate_ego=True)
-    c, s = sep.convs[0], sep.self_lins[0]
-    want = _sym_norm(a) @ x @ c.lin.weight.t() + c.bias + x @ s.weight.t()
-    assert torch.allclose(sep(x, ei), want, atol=1e-5)
+    c, s = sep.convs[0].module, sep.convs[0].ego
+    want = _lin(c, _sym_norm(a) @ x) + x @ s.weight.t()
+    assert s.bias is None and torch.allclose(sep(x, ei), want, atol=1e-5)
     cat = build_encoder('gcn', 5, 4, num_layers=1, separate_ego='concat')
-    c, s = cat.convs[0], cat.self_lins[0]
-    want = torch.cat([x, _sym_norm(a) @ x @ c.lin.weight.t() + c.bias], 1) @ s.weight.t() + s.bias
+    c, s = cat.convs[0].module, cat.convs[0].ego
+    want = torch.cat([x, _lin(c, _sym_norm(a) @ x)], 1) @ s.weight.t() + s.bias
     assert torch.allclose(cat(x, ei), want, atol=1e-5)
 
 
@@ -54,23 +59,23 @@ def test_sage_native_and_mixed_two_layers():
     a = _dense(ei, 12)
     sep = build_encoder('sage', 5, 4, num_layers=2)  # native: W1 h_v + W2 mean_N(v) h_u
     h = x
-    for i, c in enumerate(sep.convs):
+    for i, layer in enumerate(sep.convs):
         if i:
             h = torch.relu(h)
-        h = _mean(a) @ h @ c.lin_l.weight.t() + c.lin_l.bias + h @ c.lin_r.weight.t()
+        h = _lin(layer.module, _mean(a) @ h) + h @ layer.ego.weight.t()
     assert torch.allclose(sep(x, ei), h, atol=1e-5)
     mix = build_encoder('sage', 5, 4, num_layers=1, separate_ego=False)
-    c = mix.convs[0]
-    assert torch.allclose(mix(x, ei), _mean(a + torch.eye(12)) @ x @ c.lin_l.weight.t() + c.lin_l.bias, atol=1e-5)
+    assert torch.allclose(mix(x, ei), _lin(mix.convs[0].module, _mean(a + torch.eye(12)) @ x), atol=1e-5)
 
 
 def test_gin_and_gprgnn():
     x, ei = _graph(seed=2)
     a = _dense(ei, 12)
     mix = build_encoder('gin', 5, 4, num_layers=1)
-    assert torch.allclose(mix(x, ei), mix.convs[0].nn(x + a @ x), atol=1e-5)
+    assert torch.allclose(mix(x, ei), mix.convs[0].module.nn(x + a @ x), atol=1e-5)
     sep = build_encoder('gin', 5, 4, num_layers=1, separate_ego=True)
-    assert torch.allclose(sep(x, ei), sep.convs[0].nn(a @ x) + x @ sep.self_lins[0].weight.t(), atol=1e-5)
+    want = sep.convs[0].module.nn(a @ x) + x @ sep.convs[0].ego.weight.t()
+    assert torch.allclose(sep(x, ei), want, atol=1e-5)
     for separate, adj in ((False, _sym_norm(a + torch.eye(12))), (True, _sym_norm(a))):
         gpr = build_encoder('gprgnn', 5, 4, num_layers=2, separate_ego=separate)
         l1, l2 = gpr.convs
@@ -87,12 +92,13 @@ def test_gat_self_loops_switch():
     x, ei = _graph(seed=3)
     mix = build_encoder('gatv2', 5, 8, num_layers=1, heads=2)
     sep = build_encoder('gatv2', 5, 8, num_layers=1, heads=2, separate_ego=True)
-    assert mix.convs[0].add_self_loops and not sep.convs[0].add_self_loops
+    assert mix.convs[0].module.conv.add_self_loops and not sep.convs[0].module.conv.add_self_loops
     iso = 11 if not (ei == 11).any() else None
     out = sep(x, ei)
     assert out.shape == (12, 8)
     if iso is not None:  # an isolated node only sees its ego term
-        assert torch.allclose(out[iso], sep.convs[0].bias + x[iso] @ sep.self_lins[0].weight.t(), atol=1e-5)
+        want = sep.convs[0].module.conv.bias + x[iso] @ sep.convs[0].ego.weight.t()
+        assert torch.allclose(out[iso], want, atol=1e-5)
 
 
 @pytest.mark.parametrize('name', sorted(ENCODERS))

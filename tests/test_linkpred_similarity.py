@@ -76,3 +76,26 @@ def test_bad_input():
         pair_cosine(torch.randn(3, 2), torch.tensor([[0], [3]]))
     with pytest.raises(ValueError, match='empty'):
         edge_similarity_profile(torch.randn(3, 2), torch.zeros(2, 0, dtype=torch.long))
+
+
+def test_wrong_arguments_get_one_clear_error():
+    from linkpred.synthetic import make_link_graph
+    d = make_link_graph(100, 1.0, avg_degree=6, seed=0)
+    with pytest.raises(ValueError, match=r'edge_sim must be a 1-D floating-point vector.*edge_similarity_profile'):
+        threshold_test(d.x, d.edge_index)                              # features and edges, not similarities
+    with pytest.raises(ValueError, match='non_edge_sim must be a 1-D floating-point'):
+        threshold_test(torch.rand(5), d.edge_index[0])                 # integer node ids
+    with pytest.raises(ValueError, match='NaN or infinite'):
+        threshold_test(torch.tensor([float('inf')]), torch.rand(5))
+    with pytest.raises(TypeError, match='1-D tensor'):
+        threshold_test([0.1, 0.2], torch.rand(5))
+    with pytest.raises(ValueError, match='min_accuracy'):
+        threshold_test(torch.rand(5), torch.rand(5), min_accuracy='0.7')
+    with pytest.raises(ValueError, match='integer node indices'):
+        pair_cosine(d.x, d.edge_index.float())
+    with pytest.raises(ValueError, match='x must be a 2-D'):
+        edge_similarity_profile(d.x[:, 0], d.edge_index)
+    with pytest.raises(ValueError, match='num_samples'):
+        edge_similarity_profile(d.x, d.edge_index, num_samples=0)
+    prof = edge_similarity_profile(d.x, d.edge_index)
+    assert threshold_test(prof.edge, prof.non_edge).label == 'homophilic'

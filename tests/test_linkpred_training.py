@@ -101,3 +101,73 @@ def test_cli_writes_json(tmp_path):
     with pytest.raises(KeyError, match='unknown params'):
         main(['linkpred', '--dataset', 'synthetic', '--encoder', 'gcn', '--decoder', 'dot', '--set', 'lrr=1',
               '--debug'])
+
+
+def test_params_are_checked(homophilic):
+    from linkpred.training import check_params
+    sp = split_edges(homophilic, seed=0)
+    for bad, msg in (({'epochs': 0}, 'epochs must be an int >= 1'), ({'eval_every': 2.5}, 'eval_every'),
+                     ({'lr': 'fast'}, 'lr must be a finite number'), ({'metric': 'hits@10'}, 'metric must be one of'),
+                     ({'batch_size': -1}, 'batch_size')):
+        with pytest.raises(ValueError, match=msg):
+            train_link_predictor(sp, 'gcn', 'dot', bad)
+    assert check_params({'lr': '5e-4'})['lr'] == 5e-4                 # YAML reads 5e-4 as a string
+
+
+def test_selection_refuses_a_metric_that_cannot_discriminate():
+    data = make_link_graph(120, 1.0, avg_degree=6, seed=0)
+    sp = split_edges(data, seed=0)
+    assert sp.val_neg.size(1) < 100
+    with pytest.raises(ValueError, match=r'hits@100 cannot discriminate.*use mrr, auc or hits@K with K <'):
+        train_link_predictor(sp, 'none', 'dot', dict(FAST, metric='hits@100'))
+
+
+def test_seed_draws_the_synthetic_graph_and_is_recorded():
+    from linkpred.cli.command import run_linkpred
+    from linkpred.synthetic import DEFAULT_SIMILARITY
+    kw = dict(params=dict(FAST, epochs=1, eval_every=1), runs=1, progress=False, num_nodes=100, avg_degree=6)
+    a = run_linkpred('synthetic', 'none', 'dot', seed=7, **kw)
+    b = run_linkpred('synthetic', 'none', 'dot', seed=7, **kw)
+    c = run_linkpred('synthetic', 'none', 'dot', seed=8, **kw)
+    assert a['dataset_options']['seed'] == 7 and c['dataset_options']['seed'] == 8
+    assert a['dataset_options']['similarity'] == DEFAULT_SIMILARITY == make_link_graph.__defaults__[1]
+    assert a['per_run'] == b['per_run'] and a['per_run'] != c['per_run']
+    assert any('hits@100' in w for w in a['warnings'])                # 100 nodes: too few negatives for K = 100
+
+
+def test_cli_seed_warnings_help_and_errors(tmp_path, capsys):
+    from graphite.cli.main import main
+    out = tmp_path / 'r.json'
+    argv = ['linkpred', '--dataset', 'synthetic', '--num-nodes', '150', '--encoder', 'gcn', '--decoder', 'dot',
+            '--runs', '1', '--no-progress', '--seed', '7', '--set', 'epochs=2', '--set', 'eval_every=1']
+    assert main(argv + ['--out', str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert res['dataset_options']['seed'] == 7 and res['dataset_options']['similarity'] == 1.0
+    assert res['warnings'] and 'warning: test: hits@100 cannot discriminate' in capsys.readouterr().err
+    with pytest.raises(ValueError, match='epochs must be an int >= 1'):
+        main(argv[:-4] + ['--set', 'epochs=0', '--debug'])
+    with pytest.raises(SystemExit):
+        main(['linkpred', '--help'])
+    text = ' '.join(capsys.readouterr().out.split())
+    assert 'default: 1.0, as make_link_graph' in text and "transform_options={binarize: 0.0}" in text
+
+
+def test_graphite_on_continuous_features_names_the_cli_option():
+    from linkpred.cli.command import run_linkpred
+    data = make_link_graph(80, 1.0, avg_degree=4, seed=0)               # Gaussian features
+    with pytest.raises(ValueError, match=r"--set 'transform_options=\{binarize: 0.0\}'"):
+        run_linkpred('synthetic', 'none', 'dot', dict(FAST, epochs=1), runs=1, progress=False, data=data,
+                     transform='graphite')
+
+
+@pytest.mark.parametrize('encoder', ['gcn', 'sage', 'gin', 'gprgnn'])
+def test_training_prints_no_user_warnings(homophilic, encoder):
+    import warnings
+
+    from graphite.metrics import MetricWarning
+    sp = split_edges(homophilic, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error', UserWarning)                   # the sparse_csr beta warnings are gone
+        warnings.simplefilter('ignore', MetricWarning)
+        out = train_link_predictor(sp, encoder, 'dot', dict(FAST, epochs=2, eval_every=1), seed=0)
+    assert 0 <= out['test']['auc'] <= 1

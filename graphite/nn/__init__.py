@@ -5,6 +5,7 @@ Every model is built as ``Model(in_channels, hidden_channels, out_channels, **op
 GRAPHITE-transformed graph (:class:`graphite.Graphite`). ``MODELS`` maps the names used by configs and the command
 line to the classes.
 """
+from graphite.nn.ego_separation import EgoSeparation
 from graphite.nn.fagcn import FAGCN
 from graphite.nn.gat import GAT
 from graphite.nn.gcn import GCN

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import warnings
 from typing import Any, Callable, Dict, Iterable, Optional
 
 from graphite.cli.config import CONFIG_DIR as GRAPHITE_CONFIG_DIR
@@ -33,6 +34,7 @@ _SYNTHETIC_FLAGS = ('similarity', 'num_nodes', 'profile', 'avg_degree', 'num_fea
 def add_arguments(parser):
     from linkpred.decoders import DECODERS
     from linkpred.encoders import ENCODERS
+    from linkpred.synthetic import DEFAULT_SIMILARITY
     parser.add_argument('--dataset', required=True, help='synthetic, or a graphite.datasets name (cora, citeseer, '
                                                          'actor, chameleon-filtered, squirrel-filtered, reed98, ...)')
     parser.add_argument('--encoder', required=True, choices=sorted(ENCODERS), help="node encoder ('none' = no GNN)")
@@ -40,9 +42,12 @@ def add_arguments(parser):
     parser.add_argument('--separate-ego', nargs='?', const='sum', default=None, choices=['sum', 'concat'],
                         help="keep the ego embedding separate (W_self h_v + AGG; 'concat' = W[h_v || AGG])")
     parser.add_argument('--mixed-ego', action='store_true', help='force mixed ego/neighbour embeddings (e.g. for sage)')
-    parser.add_argument('--transform', choices=['graphite', 'none'], default='none', help='graph transform')
+    parser.add_argument('--transform', choices=['graphite', 'none'], default='none',
+                        help="graph transform; options via --set 'transform_options={binarize: 0.0}' (continuous "
+                             "features: x > 0.0 becomes a feature edge) or {buckets: 4}")
     parser.add_argument('--runs', type=int, default=3, help='random edge splits / seeds (default: 3)')
-    parser.add_argument('--seed', type=int, default=0, help='base seed; run r uses seed + r (default: 0)')
+    parser.add_argument('--seed', type=int, default=0, help='base seed: the synthetic graph, and run r (edge split, '
+                                                            'weights, negatives) uses seed + r (default: 0)')
     parser.add_argument('--config', default=None, help='YAML config (default: configs/linkpred/<dataset>.yaml, '
                                                        'else configs/linkpred/default.yaml)')
     parser.add_argument('--set', dest='overrides', action='append', default=[], metavar='KEY=VALUE',
@@ -52,7 +57,9 @@ def add_arguments(parser):
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
     g = parser.add_argument_group('synthetic dataset (linkpred.synthetic.make_link_graph)')
-    g.add_argument('--similarity', type=float, default=None, help='knob S in [-1, 1] (heterophilic .. homophilic)')
+    g.add_argument('--similarity', type=float, default=None,
+                   help=f'knob S in [-1, 1] (heterophilic .. homophilic; default: {DEFAULT_SIMILARITY}, as '
+                        'make_link_graph)')
     g.add_argument('--num-nodes', type=int, default=None)
     g.add_argument('--profile', choices=['monotone', 'gated'], default=None)
     g.add_argument('--avg-degree', type=float, default=None)
@@ -127,24 +134,25 @@ def run_linkpred(dataset: str, encoder: str, decoder: str, params: Optional[dict
         progress (bool): tqdm bar over all epochs of all runs.
         transform (str, optional): ``None``/``'none'`` or ``'graphite'``.
         data (Data, optional): an already loaded graph (skips loading).
-        **dataset_kw: synthetic generator arguments (``similarity``, ``num_nodes``, ...; the generator's own
-            ``seed`` goes in ``params['dataset_options']``, default 0).
+        **dataset_kw: synthetic generator arguments (``similarity``, ``num_nodes``, ...; the generator's
+            ``seed`` defaults to ``seed`` and is recorded in ``dataset_options``).
 
     Returns:
         dict with ``dataset, model, transform, config, metric, per_split, per_split_val, mean, std, val_mean,
         seconds, environment`` (as ``graphite run``; ``per_split`` = test ``metric`` per run) plus ``metrics`` /
         ``metrics_std`` (mean / std over runs of ``auc, mrr, hits@20, hits@50, hits@100`` on the test set),
         ``val_metrics``, ``per_run`` (all test metrics per run), ``best_epochs``, ``encoder``, ``decoder``,
-        ``separate_ego`` and ``dataset_options``.
+        ``separate_ego``, ``dataset_options`` and ``warnings`` (metrics that cannot discriminate on these splits,
+        see :func:`linkpred.evaluation.metric_warnings`).
     """
     import numpy as np
     import torch
     from tqdm import tqdm
 
     from graphite.cli.results_io import environment
-    from linkpred.evaluation import METRICS
+    from linkpred.evaluation import METRICS, MetricWarning, metric_warnings
     from linkpred.model import model_name
-    from linkpred.training import DEFAULT_PARAMS, split_edges, train_link_predictor
+    from linkpred.training import check_params, train_link_predictor
 
     if runs < 1:
         raise ValueError(f'runs must be >= 1, got {runs}')
@@ -152,13 +160,10 @@ def run_linkpred(dataset: str, encoder: str, decoder: str, params: Optional[dict
     ds_opts = dict(params.pop('dataset_options', None) or {})
     ds_opts.update(dataset_kw)
     t_opts = dict(params.pop('transform_options', None) or {})
-    full = {**DEFAULT_PARAMS, **params}
-    unknown = sorted(set(params) - set(DEFAULT_PARAMS))
-    if unknown:
-        raise KeyError(f'unknown link-prediction parameter(s) {unknown}; known: {sorted(DEFAULT_PARAMS)}')
+    full = check_params(params)
     metric = full['metric']
-    if metric not in METRICS:
-        raise ValueError(f'metric must be one of {METRICS}, got {metric!r}')
+    if dataset == 'synthetic' and data is None:
+        ds_opts.setdefault('seed', seed)
     if transform == 'none':
         transform = None
     if transform not in (None, 'graphite'):
@@ -166,6 +171,8 @@ def run_linkpred(dataset: str, encoder: str, decoder: str, params: Optional[dict
     t0 = time.time()
     if data is None:
         data = load_graph(dataset, **ds_opts)
+    if isinstance(getattr(data, 'generator', None), dict):  # record what the generator used, defaults included
+        ds_opts = dict(data.generator)
     tf = None
     if transform == 'graphite':
         from graphite import Graphite
@@ -174,13 +181,16 @@ def run_linkpred(dataset: str, encoder: str, decoder: str, params: Optional[dict
     name = model_name(encoder, decoder, sep)
     epochs = int(full['epochs'])
     bar = tqdm(total=runs * epochs, desc=f'{dataset}/{name}', disable=not progress, leave=False)
-    per_run, per_val, best_epochs = [], [], []
+    per_run, per_val, best_epochs, notes = [], [], [], []
     try:
         for r in range(runs):
-            split = split_edges(data, float(full['val']), float(full['test']), seed=seed + r,
-                                mrr_negatives=int(full['mrr_negatives']), transform=tf)
+            split = _split(data, full, seed + r, tf)
+            notes += [n for n in metric_warnings({'val': split.val_neg.size(1), 'test': split.test_neg.size(1)})
+                      if n not in notes]
             cb = None if on_eval is None else (lambda step, v, off=r * epochs: on_eval(off + step, v))
-            out = train_link_predictor(split, encoder, decoder, params, seed=seed + r, on_eval=cb, progress=bar)
+            with warnings.catch_warnings():  # reported once in the result's 'warnings', not at every evaluation
+                warnings.simplefilter('ignore', MetricWarning)
+                out = train_link_predictor(split, encoder, decoder, params, seed=seed + r, on_eval=cb, progress=bar)
             bar.update(r * epochs + epochs - bar.n)
             per_run.append(out['test'])
             per_val.append(out['val'])
@@ -199,8 +209,22 @@ def run_linkpred(dataset: str, encoder: str, decoder: str, params: Optional[dict
         'metrics_std': {k: float(np.std([m[k] for m in per_run])) for k in METRICS},
         'val_metrics': {k: float(np.mean([m[k] for m in per_val])) for k in METRICS},
         'per_run': per_run, 'best_epochs': best_epochs,
-        'encoder': encoder, 'decoder': decoder, 'separate_ego': sep, 'dataset_options': ds_opts,
+        'encoder': encoder, 'decoder': decoder, 'separate_ego': sep, 'dataset_options': ds_opts, 'warnings': notes,
     }
+
+
+def _split(data, full: dict, seed: int, transform):
+    """:func:`linkpred.training.split_edges` with the command-line spelling of GRAPHITE's discretisation options
+    added to its error about non-binary features."""
+    from linkpred.training import split_edges
+    try:
+        return split_edges(data, float(full['val']), float(full['test']), seed=seed,
+                           mrr_negatives=int(full['mrr_negatives']), transform=transform)
+    except ValueError as e:
+        if transform is None or 'binarize' not in str(e):
+            raise
+        raise ValueError(f"{e}; on the command line: --set 'transform_options={{binarize: 0.0}}' or "
+                         f"--set 'transform_options={{buckets: 4}}'") from None
 
 
 def main(args) -> int:
@@ -224,10 +248,8 @@ def main(args) -> int:
     ds_kw = {k: getattr(args, k) for k in _SYNTHETIC_FLAGS if getattr(args, k) is not None}
     if ds_kw and args.dataset != 'synthetic':
         raise ValueError(f'--{"/--".join(k.replace("_", "-") for k in ds_kw)} only apply to --dataset synthetic')
-    if args.dataset == 'synthetic':
-        ds_kw = {**(params.get('dataset_options') or {}), **ds_kw}
-        ds_kw.setdefault('seed', args.seed)
-        params['dataset_options'] = ds_kw
+    if args.dataset == 'synthetic':  # the generator's seed defaults to --seed (run_linkpred)
+        params['dataset_options'] = {**(params.get('dataset_options') or {}), **ds_kw}
     transform = None if args.transform == 'none' else args.transform
     result = run_linkpred(args.dataset, args.encoder, args.decoder, params, args.runs, seed=args.seed,
                           progress=not args.no_progress, transform=transform)
@@ -241,4 +263,6 @@ def main(args) -> int:
           f"{result['seconds']:.0f} s -> {out}")
     for k in m:
         print(f'  {k:>9}: {100 * m[k]:6.2f} +- {100 * s[k]:5.2f}')
+    for note in result['warnings']:
+        print(f'warning: {note}', file=sys.stderr)
     return 0
