@@ -94,14 +94,16 @@ def test_names_and_info():
     expected = ['actor', 'cornell', 'texas', 'wisconsin', 'chameleon', 'squirrel', 'chameleon-filtered',
                 'squirrel-filtered', 'minesweeper', 'tolokers', 'roman-empire', 'amazon-ratings', 'questions', 'cora',
                 'citeseer', 'pubmed', 'reed98', 'amherst41', 'johnshopkins55', 'cornell5']
-    assert D.names() == expected
-    roc = {n for n in expected if D.info(n).metric == 'roc_auc'}
-    assert roc == {'minesweeper', 'tolokers', 'questions'}
-    assert all(D.info(n).metric == 'accuracy' for n in set(expected) - roc)
+    linkx = ['pokec', 'snap-patents', 'arxiv-year', 'genius', 'twitch-gamers', 'wiki']
+    assert D.names() == expected + linkx
+    roc = {n for n in D.names() if D.info(n).metric == 'roc_auc'}
+    assert roc == {'minesweeper', 'tolokers', 'questions', 'genius'}
+    assert all(D.info(n).metric == 'accuracy' for n in set(D.names()) - roc)
     assert all(D.info(n).num_splits == 10 for n in expected)
-    assert {n for n in expected if D.info(n).split == 'random'} == {'reed98', 'amherst41', 'johnshopkins55',
-                                                                     'cornell5'}
-    assert all(D.info(n).source and D.info(n).homophily for n in expected)
+    assert all(D.info(n).num_splits == 5 for n in linkx)  # LINKX: 5 splits of 50/25/25
+    assert {n for n in D.names() if D.info(n).split == 'random'} == {'reed98', 'amherst41', 'johnshopkins55',
+                                                                      'cornell5', 'wiki'}
+    assert all(D.info(n).source and D.info(n).homophily for n in D.names())
 
 
 @pytest.mark.parametrize('alias,name', [
