@@ -12,7 +12,7 @@ arxiv-year     OGB ``edge.csv.gz``, ``node-feat.csv.gz``,                 public
                ``node_year.csv.gz`` (+ ``arxiv-year-splits.npy``)
 genius         ``genius.mat`` (+ ``genius-splits.npy``)                   "marked" user (binary, scored by ROC-AUC)
 twitch-gamers  ``twitch-gamer_feat.csv``, ``twitch-gamer_edges.csv``      ``mature`` (binary); features: the other
-               (+ ``twitch-gamer-splits.npy``)                            columns, standardised
+               (+ ``twitch-gamer-splits.npy``)                            columns, standardised (in float64)
 wiki           ``wiki_features2M.pt``, ``wiki_edges2M.pt``,               page views in 5 classes (stored)
                ``wiki_views2M.pt`` (no published splits)
 ============== ========================================================== ==========================================
@@ -191,9 +191,11 @@ def _twitch_gamers(raw: Path) -> Tuple[Tensor, Tensor, Tensor]:
     for col in ('created_at', 'updated_at'):  # 'YYYY-MM-DD' -> the integer YYYYMMDD
         nodes[col] = nodes[col].astype(str).str.replace('-', '', regex=False).astype(np.int64)
     nodes['language'] = pd.factorize(nodes['language'])[0]  # codes in order of first appearance
-    y = nodes['mature'].to_numpy(np.int64)
-    x = torch.from_numpy(nodes.drop(columns='mature').to_numpy(np.int64)).float()
-    x = (x - x.mean(dim=0, keepdim=True)) / x.std(dim=0, keepdim=True)
+    y = nodes['mature'].to_numpy(np.int64, copy=True)
+    # Standardised like LINKX (mean 0, unbiased std 1 per column), but in float64: YYYYMMDD values exceed float32's
+    # 24-bit mantissa, so standardising in float32 (as LINKX does) would round the dates before centring them.
+    x = torch.from_numpy(nodes.drop(columns='mature').to_numpy(np.float64, copy=True))
+    x = ((x - x.mean(dim=0, keepdim=True)) / x.std(dim=0, keepdim=True)).float()
     return x, torch.from_numpy(edges.T.copy()), torch.from_numpy(y)
 
 
