@@ -128,7 +128,8 @@ def load(name: str, root: Union[str, os.PathLike, None] = None, *,
 
     Edges are returned **as stored** by the source (the sizes of the project's tables): Actor, WebKB and the
     Geom-GCN Chameleon/Squirrel keep the files' directed edges, Chameleon-F / Squirrel-F store each undirected edge
-    once (8,854 / 46,998 columns), the yandex and Planetoid graphs are symmetric. Pass ``undirected=True`` to
+    once (8,854 / 46,998 columns), the yandex and Planetoid graphs are symmetric, the LINKX pokec, snap-patents,
+    arxiv-year and wiki graphs are directed. Pass ``undirected=True`` to
     symmetrise any of them with :func:`torch_geometric.utils.to_undirected` (which also removes duplicates).
 
     Args:
@@ -143,21 +144,22 @@ def load(name: str, root: Union[str, os.PathLike, None] = None, *,
         undirected (bool): symmetrise ``edge_index``. (default: :obj:`False`)
         directed (bool): Chameleon-F / Squirrel-F only: load the ``*_filtered_directed.npz`` variant with the original
             edge directions. (default: :obj:`False`)
-        split_seed (int, optional): FB100 only (reed98, amherst41, johnshopkins55, cornell5): seed of the 10 random
-            50/25/25 splits over labelled nodes, see :func:`graphite.datasets.splits.random_node_splits`.
-            (default: :obj:`0`)
+        split_seed (int, optional): FB100 (reed98, amherst41, johnshopkins55, cornell5) and wiki only: seed of the
+            random 50/25/25 splits over labelled nodes (10 for FB100, 5 for wiki), see
+            :func:`graphite.datasets.splits.random_node_splits`. (default: :obj:`0`)
         force_reload (bool): rebuild PyG's ``processed/`` files. (default: :obj:`False`)
 
     Returns:
         :class:`~torch_geometric.data.Data` with ``x`` float32 ``[N, F]``, ``y`` long ``[N]``, ``edge_index`` long
-        ``[2, E]``, ``train_mask``/``val_mask``/``test_mask`` bool ``[N, 10]`` (column ``i`` = split ``i``) and
-        ``name`` (canonical name).
+        ``[2, E]``, ``train_mask``/``val_mask``/``test_mask`` bool ``[N, S]`` (column ``i`` = split ``i``; ``S`` =
+        ``info(name).num_splits``: 10, or 5 for the large LINKX graphs) and ``name`` (canonical name). ``y`` is
+        ``-1`` for unlabelled nodes (FB100, pokec), which are in no mask.
 
     Raises:
         UnknownDatasetError: unknown name (a :class:`KeyError` and :class:`ValueError` listing the known names).
         ValueError: an option that does not apply to this dataset.
-        MissingDataError: raw files missing and downloads disabled or the network unreachable; names the files and
-            the folders to put them in.
+        MissingDataError: raw files missing and downloads disabled or the network unreachable; names the files, the
+            folders to put them in and (datasets without a PyG class) their download URLs.
         ChecksumError: a raw file differs from ``datasets/MANIFEST.tsv`` (names file, expected and actual SHA-256).
     """
     meta = get_info(name)
