@@ -207,8 +207,8 @@ def missing_message(dataset: str, raw_dir: str, missing: List[str], cache: Path,
         where.append(f'{mirror / raw_dir}/ (mirror)')
     else:
         where.append('<mirror>/' + raw_dir + '/ with GRAPHITE_DATA=<mirror>')
+    origin = ' Download sources: ' + '; '.join(f'{f} <- {_describe(u)}' for f, u in sources.items()) + '.' \
+        if sources else ''
     return (f'dataset {dataset!r}: {len(missing)} raw file(s) missing ({", ".join(missing)}) and {reason}. '
             f'Put the file(s) into {" or ".join(where)}; their expected SHA-256 is listed in datasets/MANIFEST.tsv '
-            f'(path {raw_dir}/<file>) where known.'
-            + (' Download sources: ' + '; '.join(f'{f} <- {_describe(u)}' for f, u in sources.items()) + '.' if sources else '')
-            + ' See datasets/README.md.')
+            f'(path {raw_dir}/<file>) where known.{origin} See datasets/README.md.')
