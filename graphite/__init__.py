@@ -10,10 +10,10 @@ from __future__ import annotations
 import importlib
 
 __version__ = '0.1.0'
-__all__ = ['Graphite', 'homophily', 'validation', 'datasets', 'ops', 'nn']
+__all__ = ['Graphite', 'homophily', 'validation', 'datasets', 'ops', 'nn', 'saved_model']
 
 _LAZY_ATTRS = {'Graphite': ('graphite.transform', 'Graphite')}
-_LAZY_MODULES = {'homophily', 'validation', 'datasets', 'ops', 'nn', 'transform', 'discretize'}
+_LAZY_MODULES = {'homophily', 'validation', 'datasets', 'ops', 'nn', 'transform', 'discretize', 'saved_model'}
 
 
 def __getattr__(name: str):
