@@ -24,12 +24,13 @@ import io
 import json
 import os
 import platform
-import tempfile
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple, Union
 
 import torch
 from torch import Tensor, nn
+
+from graphite.fileio import atomic_write
 
 __all__ = ['save_model', 'load_model', 'predict', 'write_predictions', 'FeatureWidthError', 'SavedModelError',
            'FORMAT_VERSION']
@@ -53,18 +54,6 @@ def _versions() -> Dict[str, str]:
     import graphite
     return {'graphite': graphite.__version__, 'torch': torch.__version__, 'torch_geometric': torch_geometric.__version__,
             'python': platform.python_version()}
-
-
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.part', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def save_model(model: nn.Module, directory: PathLike, *, model_name: str, hidden_channels: int, in_channels: int,
@@ -114,10 +103,10 @@ def save_model(model: nn.Module, directory: PathLike, *, model_name: str, hidden
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    _atomic_write(out / 'model.pt', lambda f: torch.save(state, f))
+    atomic_write(out / 'model.pt', lambda f: torch.save(state, f))
     with open(out / 'model.pt', 'rb') as f:
         config['model_sha256'] = hashlib.sha256(f.read()).hexdigest()
-    _atomic_write(out / 'config.json', lambda f: f.write(json.dumps(config, indent=2, sort_keys=True).encode()))
+    atomic_write(out / 'config.json', lambda f: f.write(json.dumps(config, indent=2, sort_keys=True).encode()))
     return out
 
 
@@ -239,6 +228,6 @@ def write_predictions(values: Tensor, path: PathLike, *, embeddings: bool = Fals
     header = ','.join(['node'] + [f'{prefix}{i}' for i in range(values.size(1))])
     table = np.concatenate([np.arange(values.size(0))[:, None], values.double().numpy()], axis=1)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, lambda f: np.savetxt(f, table, delimiter=',', header=header, comments='',
+    atomic_write(path, lambda f: np.savetxt(f, table, delimiter=',', header=header, comments='',
                                              fmt=['%d'] + ['%.8g'] * values.size(1)))
     return path

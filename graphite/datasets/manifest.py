@@ -21,12 +21,13 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Optional, Union
+
+from graphite.fileio import atomic_write
 
 __all__ = ['ManifestEntry', 'ChecksumError', 'UnverifiedFileWarning', 'MANIFEST_PATH', 'UNKNOWN', 'read_manifest',
            'sha256sum', 'verify_file']
@@ -129,15 +130,7 @@ def _read_stamps(directory: Path) -> dict:
 
 
 def _write_stamps(directory: Path, stamps: dict) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=STAMP_NAME + '.', dir=directory)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            json.dump(stamps, f, indent=1, sort_keys=True)
-        os.replace(tmp, directory / STAMP_NAME)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(directory / STAMP_NAME, lambda f: f.write(json.dumps(stamps, indent=1, sort_keys=True).encode()))
 
 
 def verify_file(path: Union[str, os.PathLike], rel_path: str,
