@@ -10,11 +10,12 @@ from __future__ import annotations
 import importlib
 
 __version__ = '0.1.0'
-__all__ = ['Graphite', 'homophily', 'validation', 'layout', 'memo', 'sampling', 'datasets', 'ops', 'nn']
+__all__ = ['Graphite', 'homophily', 'validation', 'layout', 'memo', 'sampling', 'datasets', 'ops', 'nn', 'metrics',
+           'device', 'saved_model']
 
 _LAZY_ATTRS = {'Graphite': ('graphite.transform', 'Graphite')}
 _LAZY_MODULES = {'homophily', 'validation', 'layout', 'memo', 'sampling', 'datasets', 'ops', 'nn', 'transform',
-                 'discretize'}
+                 'discretize', 'metrics', 'device', 'saved_model'}
 
 
 def __getattr__(name: str):

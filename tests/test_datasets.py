@@ -9,6 +9,7 @@ import hashlib
 import os
 import shutil
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -94,14 +95,16 @@ def test_names_and_info():
     expected = ['actor', 'cornell', 'texas', 'wisconsin', 'chameleon', 'squirrel', 'chameleon-filtered',
                 'squirrel-filtered', 'minesweeper', 'tolokers', 'roman-empire', 'amazon-ratings', 'questions', 'cora',
                 'citeseer', 'pubmed', 'reed98', 'amherst41', 'johnshopkins55', 'cornell5']
-    assert D.names() == expected
-    roc = {n for n in expected if D.info(n).metric == 'roc_auc'}
-    assert roc == {'minesweeper', 'tolokers', 'questions'}
-    assert all(D.info(n).metric == 'accuracy' for n in set(expected) - roc)
+    linkx = ['pokec', 'snap-patents', 'arxiv-year', 'genius', 'twitch-gamers', 'wiki']
+    assert D.names() == expected + linkx
+    roc = {n for n in D.names() if D.info(n).metric == 'roc_auc'}
+    assert roc == {'minesweeper', 'tolokers', 'questions', 'genius'}
+    assert all(D.info(n).metric == 'accuracy' for n in set(D.names()) - roc)
     assert all(D.info(n).num_splits == 10 for n in expected)
-    assert {n for n in expected if D.info(n).split == 'random'} == {'reed98', 'amherst41', 'johnshopkins55',
-                                                                     'cornell5'}
-    assert all(D.info(n).source and D.info(n).homophily for n in expected)
+    assert all(D.info(n).num_splits == 5 for n in linkx)  # LINKX: 5 splits of 50/25/25
+    assert {n for n in D.names() if D.info(n).split == 'random'} == {'reed98', 'amherst41', 'johnshopkins55',
+                                                                      'cornell5', 'wiki'}
+    assert all(D.info(n).source and D.info(n).homophily for n in D.names())
 
 
 @pytest.mark.parametrize('alias,name', [
@@ -219,6 +222,29 @@ def test_verify_file_and_stamp(tmp_path):
     assert hashlib.sha256(b'hellO').hexdigest() in str(e.value)
     with pytest.warns(D.UnverifiedFileWarning, match='no entry'):
         assert M.verify_file(f, 'x/unknown.bin', man) is None
+
+
+def test_unknown_checksum_is_pinned_on_first_use(tmp_path):
+    f = tmp_path / 'a.bin'
+    f.write_bytes(b'hello')
+    digest = hashlib.sha256(b'hello').hexdigest()
+    man = {'x/a.bin': M.ManifestEntry('x/a.bin', None, M.UNKNOWN, 'test')}
+    with pytest.warns(D.UnverifiedFileWarning, match=f'pinning sha256 {digest}'):
+        assert M.verify_file(f, 'x/a.bin', man) == digest
+    os.utime(f, ns=(time.time_ns(), time.time_ns() + 10**9))  # touched, same content: re-hashed, accepted silently
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        assert M.verify_file(f, 'x/a.bin', man) == digest
+    f.write_bytes(b'hellO')
+    os.utime(f, ns=(time.time_ns(), time.time_ns() + 2 * 10**9))
+    with pytest.raises(D.ChecksumError, match=f'expected sha256 {digest}.*first use'):
+        M.verify_file(f, 'x/a.bin', man)
+    sized = {'x/a.bin': M.ManifestEntry('x/a.bin', 4, M.UNKNOWN, 'test')}  # known size, unknown digest
+    with pytest.raises(D.ChecksumError, match='5 bytes'):
+        M.verify_file(tmp_path / 'a.bin', 'x/a.bin', sized)
+    rows = tmp_path / 'm.tsv'
+    rows.write_text('path\tbytes\tsha256\tsource\na/b\tunknown\tunknown\tsrc\n')
+    assert not M.read_manifest(rows)['a/b'].known
 
 
 # ----------------------------------------------------------------------------------------------- cache / mirror config

@@ -8,6 +8,12 @@ so the same lookup works from a source checkout and from an installed package.
 
 A verified file gets a stamp ``(size, mtime_ns, sha256)`` in ``.graphite-verified.json`` next to it, so repeated
 loads hash a file only when its size or modification time changed.
+
+**Unknown checksums.** A row may say ``unknown`` in the ``sha256`` column (and in ``bytes`` when the size is unknown
+too): the file is listed (so the loader knows it belongs to a dataset) but its digest could not be obtained. Such a
+file is *trusted on first use*: its SHA-256 is computed, pinned in the stamp file and reported once in an
+:class:`UnverifiedFileWarning` (copy it into the manifest to make the check real); if the file later changes, the
+new digest is compared with the pinned one and a mismatch raises :class:`ChecksumError`.
 """
 from __future__ import annotations
 
@@ -15,15 +21,16 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Optional, Union
 
-__all__ = ['ManifestEntry', 'ChecksumError', 'UnverifiedFileWarning', 'MANIFEST_PATH', 'read_manifest', 'sha256sum',
-           'verify_file']
+from graphite.fileio import atomic_write
+
+__all__ = ['ManifestEntry', 'ChecksumError', 'UnverifiedFileWarning', 'MANIFEST_PATH', 'UNKNOWN', 'read_manifest',
+           'sha256sum', 'verify_file']
 
 #: The manifest shipped with the package (a symlink to ``<repo>/datasets/MANIFEST.tsv`` in a source checkout).
 MANIFEST_PATH = Path(__file__).resolve().parent / 'MANIFEST.tsv'
@@ -31,6 +38,8 @@ MANIFEST_PATH = Path(__file__).resolve().parent / 'MANIFEST.tsv'
 _HEADER = ['path', 'bytes', 'sha256', 'source']
 _SHA256 = re.compile(r'^[0-9a-f]{64}$')
 STAMP_NAME = '.graphite-verified.json'
+#: The ``sha256`` / ``bytes`` value of a manifest row whose digest / size is not known.
+UNKNOWN = 'unknown'
 
 
 @dataclass(frozen=True)
@@ -39,14 +48,19 @@ class ManifestEntry:
 
     Args:
         path (str): path relative to the mirror (and cache) root, with ``/`` separators.
-        bytes (int): expected file size in bytes.
-        sha256 (str): expected SHA-256 hex digest (64 lowercase hex characters).
+        bytes (int, optional): expected file size in bytes; :obj:`None` when unknown.
+        sha256 (str): expected SHA-256 hex digest (64 lowercase hex characters), or ``'unknown'``.
         source (str): where the file comes from (repository @ commit, or a note).
     """
     path: str
-    bytes: int
+    bytes: Optional[int]
     sha256: str
     source: str
+
+    @property
+    def known(self) -> bool:
+        """Whether the manifest knows this file's SHA-256 (else it is trusted on first use)."""
+        return self.sha256 != UNKNOWN
 
 
 class ChecksumError(ValueError):
@@ -54,7 +68,7 @@ class ChecksumError(ValueError):
 
 
 class UnverifiedFileWarning(UserWarning):
-    """A raw file has no manifest entry, so it could not be checked."""
+    """A raw file has no manifest entry or an ``unknown`` digest, so it could not be checked."""
 
 
 def read_manifest(path: Union[str, os.PathLike, None] = None) -> Dict[str, ManifestEntry]:
@@ -87,13 +101,13 @@ def _read_manifest_cached(path: str) -> Dict[str, ManifestEntry]:
         if len(cols) != 4:
             raise ValueError(f'{path}:{lineno}: expected 4 tab-separated columns, got {len(cols)}')
         rel, size, digest, source = cols
-        if not size.isdigit():
-            raise ValueError(f'{path}:{lineno}: size {size!r} is not a non-negative integer')
-        if not _SHA256.match(digest):
-            raise ValueError(f'{path}:{lineno}: {digest!r} is not a lowercase SHA-256 hex digest')
+        if not size.isdigit() and size != UNKNOWN:
+            raise ValueError(f'{path}:{lineno}: size {size!r} is neither a non-negative integer nor {UNKNOWN!r}')
+        if not _SHA256.match(digest) and digest != UNKNOWN:
+            raise ValueError(f'{path}:{lineno}: {digest!r} is neither a lowercase SHA-256 hex digest nor {UNKNOWN!r}')
         if rel in entries:
             raise ValueError(f'{path}:{lineno}: duplicate path {rel!r}')
-        entries[rel] = ManifestEntry(rel, int(size), digest, source)
+        entries[rel] = ManifestEntry(rel, int(size) if size.isdigit() else None, digest, source)
     return entries
 
 
@@ -116,15 +130,7 @@ def _read_stamps(directory: Path) -> dict:
 
 
 def _write_stamps(directory: Path, stamps: dict) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=STAMP_NAME + '.', dir=directory)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            json.dump(stamps, f, indent=1, sort_keys=True)
-        os.replace(tmp, directory / STAMP_NAME)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(directory / STAMP_NAME, lambda f: f.write(json.dumps(stamps, indent=1, sort_keys=True).encode()))
 
 
 def verify_file(path: Union[str, os.PathLike], rel_path: str,
@@ -141,10 +147,12 @@ def verify_file(path: Union[str, os.PathLike], rel_path: str,
 
     Returns:
         The verified SHA-256, or :obj:`None` when the manifest has no entry for ``rel_path`` (an
-        :class:`UnverifiedFileWarning` is emitted then).
+        :class:`UnverifiedFileWarning` is emitted then). For an entry with an ``unknown`` digest, the file's digest
+        pinned on first use (an :class:`UnverifiedFileWarning` names it when it is first pinned).
 
     Raises:
-        ChecksumError: size or SHA-256 differs; the message names the file, the expected and the actual digest.
+        ChecksumError: size or SHA-256 differs (from the manifest, or from the digest pinned on first use); the
+            message names the file, the expected and the actual digest.
     """
     manifest = read_manifest() if manifest is None else manifest
     path = Path(path)
@@ -155,14 +163,25 @@ def verify_file(path: Union[str, os.PathLike], rel_path: str,
         return None
     st = path.stat()
     stamps = _read_stamps(path.parent)
-    if stamps.get(path.name) == [st.st_size, st.st_mtime_ns, entry.sha256]:
-        return entry.sha256
+    stamp = stamps.get(path.name)
+    pinned = stamp[2] if not entry.known and isinstance(stamp, list) and len(stamp) == 3 else None
+    expected = entry.sha256 if entry.known else pinned
+    if expected is not None and stamp == [st.st_size, st.st_mtime_ns, expected]:
+        return expected
     actual = sha256sum(path)
-    if actual != entry.sha256 or st.st_size != entry.bytes:
+    size_ok = entry.bytes is None or st.st_size == entry.bytes
+    if not size_ok or (expected is not None and actual != expected):
+        origin = 'manifest' if entry.known else f'first use (pinned in {path.parent / STAMP_NAME})'
         raise ChecksumError(
             f'checksum mismatch for {path} (manifest entry {rel_path!r}, source {entry.source}): expected sha256 '
-            f'{entry.sha256} ({entry.bytes} bytes), got sha256 {actual} ({st.st_size} bytes). The file is corrupt '
-            f'or a different version: delete it and load again, or replace it with the file from the source.')
+            f'{expected or UNKNOWN} ({entry.bytes if entry.bytes is not None else UNKNOWN} bytes) from the {origin}, '
+            f'got sha256 {actual} ({st.st_size} bytes). The file is corrupt or a different version: delete it (and '
+            f'its line in {STAMP_NAME}) and load again, or replace it with the file from the source.')
+    if expected is None:
+        warnings.warn(f'{rel_path}: the dataset manifest ({MANIFEST_PATH}) has no known SHA-256 for this file; '
+                      f'trusting {path} on first use and pinning sha256 {actual} ({st.st_size} bytes) in '
+                      f'{path.parent / STAMP_NAME}. Add the digest to MANIFEST.tsv once the file is confirmed.',
+                      UnverifiedFileWarning, stacklevel=2)
     stamps[path.name] = [st.st_size, st.st_mtime_ns, actual]
     _write_stamps(path.parent, stamps)
     return actual

@@ -22,7 +22,7 @@ import socket
 import threading
 import uuid
 from pathlib import Path
-from typing import Collection, List, Optional, Tuple, Union
+from typing import Collection, Dict, List, Optional, Tuple, Union
 from urllib.parse import urlparse
 
 from .manifest import verify_file
@@ -194,14 +194,21 @@ def _try_connect(host: str, port: int, timeout: float) -> bool:
         return False
 
 
+def _describe(url: str) -> str:
+    base, _, member = url.partition('#')
+    return f'{member} in the archive {base}' if member else url
+
+
 def missing_message(dataset: str, raw_dir: str, missing: List[str], cache: Path, mirror: Optional[Path],
-                    reason: str) -> str:
-    """A message saying which files are missing and where to put them."""
+                    reason: str, sources: Optional[Dict[str, str]] = None) -> str:
+    """A message saying which files are missing, where to put them and (``sources``: name -> URL) where to get them."""
     where = [f'{cache / raw_dir}/ (cache)']
     if mirror is not None:
         where.append(f'{mirror / raw_dir}/ (mirror)')
     else:
         where.append('<mirror>/' + raw_dir + '/ with GRAPHITE_DATA=<mirror>')
+    origin = ' Download sources: ' + '; '.join(f'{f} <- {_describe(u)}' for f, u in sources.items()) + '.' \
+        if sources else ''
     return (f'dataset {dataset!r}: {len(missing)} raw file(s) missing ({", ".join(missing)}) and {reason}. '
             f'Put the file(s) into {" or ".join(where)}; their expected SHA-256 is listed in datasets/MANIFEST.tsv '
-            f'(path {raw_dir}/<file>) where known. See datasets/README.md.')
+            f'(path {raw_dir}/<file>) where known.{origin} See datasets/README.md.')

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, Optional, Tuple
 
+from .linkx import SOURCES as _LINKX_SOURCES
+
 __all__ = ['DatasetInfo', 'REGISTRY', 'UnknownDatasetError', 'names', 'info', 'canonical_name']
 
 
@@ -24,6 +26,7 @@ _YANDEX = 'yandex-research/heterophilous-graphs@a431395 (Platonov et al., ICLR 2
 _PLANETOID = 'kimiyoung/planetoid@af6abf4 (Yang et al., 2016); splits: geom-gcn@f1fc0d1'
 _LINKX = 'CUAI/Non-Homophily-Large-Scale@82f8f05 facebook100 (Traud et al., 2012; Lim et al., 2021)'
 _YANDEX_URL = 'https://github.com/yandex-research/heterophilous-graphs/raw/main/data'
+_LINKX_LARGE = 'CUAI/Non-Homophily-Large-Scale (Lim et al., NeurIPS 2021): dataset.py / data_utils.py'
 
 
 @dataclass(frozen=True)
@@ -32,21 +35,24 @@ class DatasetInfo:
 
     Args:
         name (str): canonical name (lowercase, ``-`` separated), as accepted by :func:`graphite.datasets.load`.
-        loader (str): ``'pyg'`` (a ``torch_geometric.datasets`` class) or ``'filtered'`` (yandex filtered npz).
+        loader (str): ``'pyg'`` (a ``torch_geometric.datasets`` class), ``'filtered'`` (yandex filtered npz) or
+            ``'linkx'`` (the large LINKX graphs, read by :mod:`graphite.datasets.linkx`).
         pyg_class (str, optional): PyG class name, e.g. ``'WebKB'``.
         pyg_root (str): the ``root`` given to the PyG class, relative to the cache root.
         pyg_kwargs (tuple): extra keyword arguments of the PyG class, as ``(key, value)`` pairs.
         raw_dir (str): folder of the raw files relative to the mirror / cache root (PyG's ``raw_dir``).
         raw_files (tuple of str): file names expected in ``raw_dir``.
-        metric (str): ``'accuracy'`` or ``'roc_auc'`` (binary tasks of the yandex benchmark).
+        metric (str): ``'accuracy'`` or ``'roc_auc'`` (binary tasks of the yandex benchmark, and genius).
         num_splits (int): number of split columns of the masks (``[N, num_splits]``).
         split (str): ``'geom-gcn'`` (10 fixed Geom-GCN splits, about 48/32/20), ``'npz'`` (10 splits shipped in
-            the yandex npz, 50/25/25) or ``'random'`` (10 seeded random 50/25/25 splits over labelled nodes, made by
+            the yandex npz, 50/25/25), ``'linkx'`` (the 5 published LINKX 50/25/25 splits, ``*-splits.npy``) or
+            ``'random'`` (``num_splits`` seeded random 50/25/25 splits over labelled nodes, made by
             :func:`graphite.datasets.splits.random_node_splits`).
-        num_classes (int): number of classes (labels ``0..num_classes-1``; ``-1`` = unlabelled for FB100).
+        num_classes (int): number of classes (labels ``0..num_classes-1``; ``-1`` = unlabelled for FB100, pokec).
         source (str): origin of the raw files.
         homophily (str): short note on the graph's homophily (published values, with their reference).
         url (str, optional): download URL prefix for non-PyG loaders.
+        file_urls (tuple): ``(raw file, URL)`` pairs overriding ``url``; ``URL#member`` = a member of a zip archive.
         aliases (tuple of str): other accepted names (matched after lower-casing and mapping ``_``/space to ``-``).
         edge_homophily (float, optional): published edge homophily (fraction of edges joining same-label nodes),
             quoted in ``homophily``; :obj:`None` when no published value is known.
@@ -65,6 +71,7 @@ class DatasetInfo:
     homophily: str
     pyg_kwargs: Tuple[Tuple[str, object], ...] = ()
     url: Optional[str] = None
+    file_urls: Tuple[Tuple[str, str], ...] = ()
     aliases: Tuple[str, ...] = field(default=())
     edge_homophily: Optional[float] = None
 
@@ -134,6 +141,21 @@ def _build() -> Dict[str, DatasetInfo]:
             'pairs about 0.5 (0.52 / 0.53 / 0.55 measured here on reed98 / amherst41 / johnshopkins55): neither '
             'homophilic nor heterophilic',
             pyg_kwargs=(('name', name),), aliases=aliases))
+    # Lim et al. (NeurIPS 2021), Table 1: edge homophily / class-insensitive homophily of the large LINKX graphs.
+    linkx = (('pokec', 2, 'accuracy', 'linkx', 0.445, 0.000, 'gender (-1 = unknown)', ()),
+             ('snap-patents', 5, 'accuracy', 'linkx', 0.073, 0.100, 'grant year, 5 even quantiles', ()),
+             ('arxiv-year', 5, 'accuracy', 'linkx', 0.222, 0.272, 'publication year, 5 even quantiles', ()),
+             ('genius', 2, 'roc_auc', 'linkx', 0.618, 0.080, 'marked user, label-imbalanced: ROC-AUC', ()),
+             ('twitch-gamers', 2, 'accuracy', 'linkx', 0.545, 0.090, 'mature content', ('twitch-gamer', )),
+             ('wiki', 5, 'accuracy', 'random', 0.389, 0.107, 'page views, 5 classes; no published splits', ()))
+    for name, c, metric, split, h, hat_h, task, aliases in linkx:
+        files = _LINKX_SOURCES[name]
+        infos.append(DatasetInfo(
+            name, 'linkx', None, 'LINKXDataset', f'LINKXDataset/{name}/raw', tuple(f for f, _ in files), metric, 5,
+            split, c, _LINKX_LARGE,
+            f'{task}; edge homophily {h:.3f}, class-insensitive homophily {hat_h:.3f} (Lim et al., 2021, '
+            f'Table 1): non-homophilous',
+            file_urls=files, aliases=aliases, edge_homophily=h))
     return {i.name: i for i in infos}
 
 
