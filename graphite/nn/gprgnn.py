@@ -65,7 +65,7 @@ class GPRGNN(nn.Module):
     def forward(self, x: Tensor, edge_index: Tensor, edge_type: Optional[Tensor] = None) -> Tensor:
         """Logits ``[N, out_channels]`` for node features ``x [N, in_channels]`` and ``edge_index [2, E]`` (the
         graph of this call); ``edge_type [E]`` is accepted and ignored."""
-        adj, w = sym_normalized(edge_index, x.size(0), self_loops=True, memo=self._memo)
+        adj, w = sym_normalized(edge_index, x.size(0), self_loops=True, memo=self._memo, dtype=x.dtype)
         x = F.relu(self.lin1(x, self.dropout))
         z = self.lin2(dropout(x, self.dropout, self.training))
         z = dropout(z, self.dprate, self.training)

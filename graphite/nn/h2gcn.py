@@ -60,9 +60,9 @@ class H2GCN(nn.Module):
         """Logits ``[N, out_channels]`` for node features ``x [N, in_channels]`` and ``edge_index [2, E]`` (the
         graph of this call); ``edge_type [E]`` is accepted and ignored."""
         n = x.size(0)
-        a1, w1 = sym_normalized(edge_index, n, self_loops=False, memo=self._memo)
+        a1, w1 = sym_normalized(edge_index, n, self_loops=False, memo=self._memo, dtype=x.dtype)
         e2 = two_hop_edges(edge_index, n, self.max_two_hop_edges, memo=self._memo)
-        a2, w2 = sym_normalized(e2, n, self_loops=False, memo=self._memo)
+        a2, w2 = sym_normalized(e2, n, self_loops=False, memo=self._memo, dtype=x.dtype)
         r = F.relu(self.lin_ego(x, self.dropout))
         reps = [r]
         for _ in range(self.num_layers):

@@ -24,18 +24,19 @@ def _coalesce_undirected(edge_index: Tensor, num_nodes: int, self_loops: bool) -
 
 
 def sym_normalized(edge_index: Tensor, num_nodes: int, self_loops: bool = True,
-                   memo: Optional[TensorMemo] = None) -> Tuple[CSR, Tensor]:
+                   memo: Optional[TensorMemo] = None, dtype: torch.dtype = torch.float32) -> Tuple[CSR, Tensor]:
     r""":math:`\hat A = D^{-1/2} (A + I) D^{-1/2}` (or without :math:`I`) of the undirected, de-duplicated graph.
 
-    Returns the CSR and the per-entry weights in the order :func:`graphite.ops.spmm` expects. Remembered in
-    ``memo`` (a model's opt-in cache, see :mod:`graphite.memo`) when given.
+    Returns the CSR and the per-entry weights (of ``dtype``: pass the features' dtype, so a float64 model is float64
+    throughout) in the order :func:`graphite.ops.spmm` expects. Remembered in ``memo`` (a model's opt-in cache, see
+    :mod:`graphite.memo`) when given.
     """
     def build():
         idx = _coalesce_undirected(edge_index, num_nodes, self_loops)
-        deg = torch.bincount(idx[1], minlength=num_nodes).float()
+        deg = torch.bincount(idx[1], minlength=num_nodes).to(torch.float64)
         dinv = deg.clamp_min(1).rsqrt() * (deg > 0)
-        return CSR.from_edge_index(idx, num_nodes), dinv[idx[0]] * dinv[idx[1]]
-    return memoize(memo, edge_index, ('sym_normalized', num_nodes, self_loops), build)
+        return CSR.from_edge_index(idx, num_nodes), (dinv[idx[0]] * dinv[idx[1]]).to(dtype)
+    return memoize(memo, edge_index, ('sym_normalized', num_nodes, self_loops, dtype), build)
 
 
 def two_hop_edges(edge_index: Tensor, num_nodes: int, max_edges: int = 5_000_000,
