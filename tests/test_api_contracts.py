@@ -157,9 +157,6 @@ def test_every_link_encoder_computes_on_the_graph_it_is_called_with(two_graphs, 
         assert torch.allclose(enc(g1.x, g1.edge_index), fresh(g1.x, g1.edge_index), atol=1e-6)
 
 
-@pytest.mark.xfail(reason='linkpred encoders keep a torch.sparse_csr adjacency in a plain attribute, which '
-                          'copy.deepcopy cannot copy; moving them to graphite.memo (copies empty) fixes it',
-                   raises=NotImplementedError, strict=False)
 @pytest.mark.parametrize('name', ['gcn', 'sage', 'gin', 'gprgnn'])
 def test_link_encoders_copy_after_a_forward(two_graphs, name):
     from linkpred.encoders import build_encoder

@@ -222,9 +222,9 @@ def test_run_command_names_result_files_like_the_loader(toy, tmp_path, monkeypat
     import graphite.datasets
     from graphite.cli import run_command
     monkeypatch.setattr(graphite.datasets, 'load', lambda name, **kw: toy)
-    monkeypatch.setattr(run_command, 'RESULTS_DIR', str(tmp_path))
+    monkeypatch.setenv('GRAPHITE_HOME', str(tmp_path))
     sets = ['epochs=2', 'hidden_channels=8']
     for name in ('Cornell', 'CORNELL', 'cornell'):
         assert run_command.main(_args(dataset=name, overrides=sets, splits='0')) == 0
-    assert os.listdir(tmp_path) == ['cornell-mlp.json']
-    assert json.loads((tmp_path / 'cornell-mlp.json').read_text())['dataset'] == 'cornell'
+    assert os.listdir(tmp_path / 'results') == ['cornell-mlp.json']
+    assert json.loads((tmp_path / 'results' / 'cornell-mlp.json').read_text())['dataset'] == 'cornell'
