@@ -23,6 +23,7 @@ import warnings
 from typing import Dict, Optional, Union
 
 import numpy as np
+import torch
 from torch import Tensor
 
 __all__ = ['accuracy', 'roc_auc', 'auc', 'hits_at_k', 'mrr', 'nondiscriminating', 'parse_metric', 'Evaluator',
@@ -37,7 +38,8 @@ class MetricWarning(UserWarning):
 
 def _as_array(name: str, t: ArrayLike, ndim: int, dtype=np.float64) -> np.ndarray:
     if isinstance(t, Tensor):
-        t = t.detach().cpu().numpy()
+        t = t.detach().cpu()
+        t = (t.float() if t.dtype in (torch.float16, torch.bfloat16) else t).numpy()  # numpy has no bfloat16
     elif not isinstance(t, np.ndarray):
         raise TypeError(f'{name} must be a torch.Tensor or numpy.ndarray, got {type(t).__name__}')
     if t.dtype == bool or not np.issubdtype(t.dtype, np.number) or np.issubdtype(t.dtype, np.complexfloating):

@@ -36,17 +36,17 @@ def metric_for(dataset: str) -> str:
 
 
 def evaluate_metric(metric: str, logits: Tensor, y: Tensor) -> float:
-    """Accuracy of ``argmax(logits)`` or ROC-AUC (sklearn) of the class-1 probability; value in ``[0, 1]``."""
+    """Accuracy of ``argmax(logits)`` or ROC-AUC of the class-1 probability, computed by :mod:`graphite.metrics` (the
+    one metrics module of node classification and link prediction); value in ``[0, 1]``."""
+    from graphite import metrics
     if y.numel() == 0:
         raise ValueError('cannot evaluate a metric on an empty node set')
     if metric == 'accuracy':
-        return float((logits.argmax(-1) == y).float().mean())
+        return metrics.accuracy(y, logits.detach())
     if metric == 'roc_auc':
-        from sklearn.metrics import roc_auc_score
         if logits.size(-1) != 2:
             raise ValueError(f'roc_auc needs two-class logits, got {logits.size(-1)} classes')
-        prob = torch.softmax(logits.float(), -1)[:, 1]
-        return float(roc_auc_score(y.cpu().numpy(), prob.cpu().numpy()))
+        return metrics.roc_auc(y, torch.softmax(logits.detach().float(), -1)[:, 1])
     raise ValueError(f"unknown metric {metric!r}; expected 'accuracy' or 'roc_auc'")
 
 
