@@ -6,14 +6,13 @@ normalisation :math:`\tilde D^{-1/2} \tilde A \tilde D^{-1/2}` (``norm='sym'``) 
 
 :class:`CachedPropagation` gives an encoder PyG's ``cached=`` semantics. ``cached=False`` (default): the structure
 is rebuilt at every call and nothing is kept in the module, so any graph, changed or not, gives the same result as
-a fresh model. ``cached=True`` (transductive training on one fixed graph): the structure of the last graph is kept
-and reused while the same ``edge_index`` tensor object, unchanged (its version counter catches in-place edits), is
-passed with the same number of nodes. The cache is derived state: it is not a buffer (not in ``state_dict``) and
-is dropped by ``copy.deepcopy``, ``pickle`` and ``torch.save``.
+a fresh model. ``cached=True`` (transductive training on one fixed graph): the structures of the last two graphs are
+kept in graphite's one memo (:mod:`graphite.memo`) and reused while the same ``edge_index`` tensor object, unchanged
+(its version counter catches in-place edits), is passed with the same number of nodes. The cache is derived state:
+it is not a buffer (not in ``state_dict``), and ``copy.deepcopy``, ``pickle`` and ``torch.save`` give an empty one.
 """
 from __future__ import annotations
 
-import weakref
 from typing import NamedTuple, Optional
 
 import torch
@@ -21,6 +20,7 @@ from torch import Tensor
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import add_self_loops, remove_self_loops
 
+from graphite.memo import graph_memo, memoize
 from graphite.ops import CSR
 
 __all__ = ['Propagation', 'build_propagation', 'CachedPropagation']
@@ -58,19 +58,14 @@ class CachedPropagation(torch.nn.Module):
     def propagation(self, edge_index: Tensor, num_nodes: int):
         if not self.cached or edge_index.is_inference():
             return self.build_propagation(edge_index, num_nodes)
-        entry = self.__dict__.get('_cached_propagation')
-        key = (edge_index._version, tuple(edge_index.shape), edge_index.device, int(num_nodes))
-        if entry is not None and entry[0]() is edge_index and entry[1] == key:
-            return entry[2]
-        prop = self.build_propagation(edge_index, num_nodes)
-        self.__dict__['_cached_propagation'] = (weakref.ref(edge_index), key, prop)
-        return prop
+        memo = self.__dict__.get('_memo')
+        if memo is None:  # graphite's one memo: bounded, weak- and version-keyed, empty in copies and pickles
+            memo = self.__dict__['_memo'] = graph_memo(True)
+        return memoize(memo, edge_index, ('propagation', int(num_nodes)),
+                       lambda: self.build_propagation(edge_index, num_nodes))
 
     def clear_cache(self) -> None:
-        """Drop the cached structure (``cached=True``)."""
-        self.__dict__.pop('_cached_propagation', None)
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop('_cached_propagation', None)
-        return state
+        """Drop the cached structures (``cached=True``)."""
+        memo = self.__dict__.get('_memo')
+        if memo is not None:
+            memo.clear()
