@@ -197,7 +197,6 @@ def speed(name, edge_index, n, hidden, device, backends, repeat, copy_bw, max_ed
         print(f'  speed {name} H={h}: ' + ', '.join(f'{k} {v:.2f} ms' for k, v in row['ms'].items())
               + (f"; errors: {row['errors']}" if row['errors'] else ''), file=sys.stderr)
         rows.append(row)
-        del x, s_src, s_dst, w, grad, leaves
         if device.type == 'cuda':
             torch.cuda.empty_cache()
     return rows

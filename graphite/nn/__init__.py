@@ -52,5 +52,5 @@ def get_model(name: str):
     return MODELS[key]
 
 
-__all__ = ['MODELS', 'get_model', 'transductive_kwargs', 'GraphiteConv', 'GraphiteNet', 'TypedAdjacency', 'MLP',
-           'GCN', 'GraphSAGE', 'GAT', 'GIN', 'FAGCN', 'H2GCN', 'GPRGNN', 'GCNII', 'JKNet']
+__all__ = ['MODELS', 'get_model', 'EgoSeparation', 'transductive_kwargs', 'GraphiteConv', 'GraphiteNet',
+           'TypedAdjacency', 'MLP', 'GCN', 'GraphSAGE', 'GAT', 'GIN', 'FAGCN', 'H2GCN', 'GPRGNN', 'GCNII', 'JKNet']

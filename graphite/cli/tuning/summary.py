@@ -6,17 +6,16 @@ optimisation history and the parameter importances (PNG with matplotlib, HTML wi
 from __future__ import annotations
 
 import copy
-import os
-import tempfile
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Dict, Mapping
+from typing import Any, Dict, Mapping
 
 import optuna
 import yaml
 from optuna.trial import TrialState
 
 from graphite.cli.tuning.workers import best_trial_or_none
+from graphite.fileio import atomic_write
 
 __all__ = ['best_config', 'export_best', 'summarize', 'write_plots']
 
@@ -41,19 +40,6 @@ def summarize(study: optuna.Study) -> str:
     for k, v in best.params.items():
         lines.append(f'  {k:<{width}} = {v!r}')
     return '\n'.join(lines)
-
-
-def _atomic_write(path: Path, write: Callable[[str], None], suffix: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.stem}.', suffix=suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def write_plots(study: optuna.Study, out_dir: Path) -> Dict[str, Path]:
@@ -87,13 +73,14 @@ def write_plots(study: optuna.Study, out_dir: Path) -> Dict[str, Path]:
             fig.set_size_inches(8, 5)
             fig.tight_layout()
             png = out_dir / f'{name}.png'
-            _atomic_write(png, lambda tmp: fig.savefig(tmp, format='png', dpi=110), '.png')
+            out_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write(png, lambda f: fig.savefig(f, format='png', dpi=110))
             plt.close(fig)
             written[f'{name}.png'] = png
             if vis.is_available():
                 html = out_dir / f'{name}.html'
                 figure = plotly_fn(study)
-                _atomic_write(html, lambda tmp: figure.write_html(tmp, include_plotlyjs='cdn'), '.html')
+                atomic_write(html, lambda f: f.write(figure.to_html(include_plotlyjs='cdn').encode()))
                 written[f'{name}.html'] = html
     return written
 
@@ -125,8 +112,5 @@ def export_best(study: optuna.Study, config: Mapping[str, Any], path: Path) -> P
     data = best_config(study, config)
     text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
 
-    def write(tmp: str) -> None:
-        with open(tmp, 'w') as f:
-            f.write(text)
-    _atomic_write(path, write, '.yaml')
-    return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write(path, lambda f: f.write(text.encode()))
