@@ -266,7 +266,8 @@ def predict(model_dir: PathLike, data, *, embeddings: bool = False, loaded: Opti
     if transform['name'] == 'graphite' and getattr(data, 'edge_type', None) is None:
         from graphite import Graphite
         data = Graphite(**transform['options'])(data)
-    num_graph_nodes = int(getattr(data, 'num_graph_nodes', None) or data.num_nodes)
+    from graphite.layout import graph_node_mask
+    graph = graph_node_mask(data)  # the feature nodes of the transform are dropped from the output
     device = next(model.parameters()).device
     x, edge_index = data.x.float().to(device), data.edge_index.to(device)
     edge_type = getattr(data, 'edge_type', None)
@@ -276,7 +277,7 @@ def predict(model_dir: PathLike, data, *, embeddings: bool = False, loaded: Opti
         def run() -> Tensor:
             return model(x, edge_index, edge_type)
         out = _penultimate(model, config['model']['out_channels'], run) if embeddings else run().softmax(dim=-1)
-    return out[:num_graph_nodes].cpu()
+    return out[graph.to(out.device)].cpu()
 
 
 def write_predictions(values: Tensor, path: PathLike, *, embeddings: bool = False) -> Path:
