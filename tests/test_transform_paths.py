@@ -99,3 +99,17 @@ def test_one_pass_finiteness_check(dtype):
             check_finite(y, 'x')
         with pytest.raises(ValueError, match=msg):
             check_finite(y.to_sparse_coo(), 'x')
+
+
+@pytest.mark.parametrize('dtype', [torch.float32, torch.float64, torch.float16, torch.bool, torch.uint8])
+def test_word_scan_nonzero_equals_nonzero(dtype):
+    g = torch.Generator().manual_seed(0)
+    base = (torch.rand(37, 24, generator=g) < 0.1)
+    x = base.to(dtype)
+    if dtype.is_floating_point:
+        x[3, 5] = -0.0   # nonzero bit pattern, zero value
+        x[4, 7] = 2.5
+    for t in (x, x[1:], x[:, :23], x.t(), x[:, 1:9], torch.zeros(5, 8, dtype=dtype), x[:0]):
+        row, col = transform_module._nonzero(t)
+        expect = t.nonzero(as_tuple=True)
+        assert torch.equal(row, expect[0]) and torch.equal(col, expect[1])
