@@ -15,6 +15,12 @@ checksum mismatch instead of loading weights that do not belong to the config.
 >>> save_model(model, 'runs/actor-gcn', model_name='gcn', hidden_channels=64, in_channels=932, num_classes=5,
 ...            dataset='actor')
 >>> probs = predict('runs/actor-gcn', graphite.datasets.load('actor'))      # [N, 5], rows sum to 1
+
+**Run folders.** ``graphite run --save-model DIR`` (:func:`run_model_saver`) saves the best-validation model of
+every split it trains as ``DIR/split-<k>/`` (always this layout, also for a single split, so runs over different
+splits never overwrite one another's models and each model names its split). :func:`load_model`, :func:`predict` and
+``graphite predict --model`` accept such a run folder: with ``split=k`` they use ``DIR/split-<k>``, without it the
+only split saved there (several saved splits without ``split`` is an error that lists them).
 """
 from __future__ import annotations
 
@@ -32,8 +38,8 @@ from torch import Tensor, nn
 
 from graphite.fileio import atomic_write
 
-__all__ = ['save_model', 'load_model', 'predict', 'write_predictions', 'FeatureWidthError', 'SavedModelError',
-           'FORMAT_VERSION']
+__all__ = ['save_model', 'load_model', 'predict', 'write_predictions', 'resolve_model_dir', 'run_model_saver',
+           'FeatureWidthError', 'SavedModelError', 'FORMAT_VERSION']
 
 FORMAT_VERSION = 1
 _FORMAT = 'graphite-saved-model'
@@ -126,15 +132,67 @@ def _read_config(directory: Path) -> Dict[str, Any]:
     return config
 
 
-def load_model(directory: PathLike, map_location: Union[str, torch.device] = 'cpu') -> Tuple[nn.Module, Dict]:
-    """Rebuild a saved model (in ``eval()`` mode) and return it with its config.
+def _split_folders(directory: Path) -> Dict[int, Path]:
+    found = {}
+    if directory.is_dir():
+        for p in directory.glob('split-*'):
+            if p.name[6:].isdigit() and (p / 'config.json').is_file():
+                found[int(p.name[6:])] = p
+    return dict(sorted(found.items()))
+
+
+def resolve_model_dir(directory: PathLike, split: Optional[int] = None) -> Path:
+    """The saved-model folder meant by ``directory``: the folder itself when it holds ``config.json``, else the
+    ``split-<k>`` folder of a run folder (``split=k``, or the only split saved there).
+
+    Raises:
+        SavedModelError: no such folder, no saved model for ``split``, or several splits and no ``split``.
+    """
+    directory = Path(directory)
+    if not directory.exists():
+        raise SavedModelError(f'no saved model at {directory}: the folder does not exist')
+    if (directory / 'config.json').is_file():
+        saved = _read_config(directory).get('extra', {}).get('split')
+        if split is not None and saved is not None and saved != split:
+            raise SavedModelError(f'{directory} holds the model of split {saved}, not of split {split}')
+        return directory
+    folders = _split_folders(directory)
+    if split is not None:
+        if split not in folders:
+            raise SavedModelError(f'{directory} has no saved model for split {split} (saved splits: '
+                                  f'{", ".join(map(str, folders)) or "none"})')
+        return folders[split]
+    if len(folders) > 1:
+        raise SavedModelError(f'{directory} holds the models of splits {", ".join(map(str, folders))}: choose one '
+                              f'(split=<k>, or --split <k> on the command line)')
+    return next(iter(folders.values()), directory)  # none: _read_config names the missing config.json
+
+
+def run_model_saver(directory: PathLike, extra: Optional[Dict[str, Any]] = None):
+    """The ``on_model(model, info)`` callback of :func:`graphite.cli.runner.run` that saves each split's
+    best-validation model to ``directory/split-<k>/`` (``info``: :func:`save_model`'s keyword arguments plus the
+    split's metadata and metrics, recorded with ``extra`` in the config's ``extra``)."""
+    keys = ('model_name', 'hidden_channels', 'in_channels', 'num_classes', 'model_kwargs', 'dataset', 'transform',
+            'transform_options')
+
+    def save(model: nn.Module, info: Dict[str, Any]) -> Path:
+        meta = {**{k: v for k, v in info.items() if k not in keys}, **(extra or {})}
+        return save_model(model, Path(directory) / f'split-{info["split"]}', **{k: info[k] for k in keys},
+                          extra=meta)
+    return save
+
+
+def load_model(directory: PathLike, map_location: Union[str, torch.device] = 'cpu', split: Optional[int] = None
+               ) -> Tuple[nn.Module, Dict]:
+    """Rebuild a saved model (in ``eval()`` mode) and return it with its config. ``directory`` may be a run folder
+    (see :func:`resolve_model_dir`; ``split`` chooses the split).
 
     Raises:
         SavedModelError: missing or malformed files, or ``model.pt`` whose SHA-256 differs from the config's (a
             partial write or a file from another model).
     """
     from graphite.nn import get_model
-    directory = Path(directory)
+    directory = resolve_model_dir(directory, split)
     config = _read_config(directory)
     weights = directory / 'model.pt'
     if not weights.is_file():
@@ -169,8 +227,8 @@ def _penultimate(model: nn.Module, num_classes: int, run) -> Tensor:
     raise ValueError(f'could not find the output layer of {type(model).__name__} to read node embeddings from')
 
 
-def predict(model_dir: PathLike, data, *, embeddings: bool = False, loaded: Optional[Tuple[nn.Module, Dict]] = None
-            ) -> Tensor:
+def predict(model_dir: PathLike, data, *, embeddings: bool = False, loaded: Optional[Tuple[nn.Module, Dict]] = None,
+            split: Optional[int] = None) -> Tensor:
     """Class probabilities (or node embeddings) of a saved model on a graph.
 
     ``data`` is a :class:`~torch_geometric.data.Data` or a dataset name for :func:`graphite.datasets.load`. A raw
@@ -183,6 +241,7 @@ def predict(model_dir: PathLike, data, *, embeddings: bool = False, loaded: Opti
         embeddings (bool): return node embeddings (the input of the model's output layer) instead of class
             probabilities. (default: :obj:`False`)
         loaded (tuple, optional): ``load_model(model_dir)`` already done, to predict on several graphs.
+        split (int, optional): the split's model when ``model_dir`` is a run folder (:func:`resolve_model_dir`).
 
     Returns:
         ``[N, C]`` softmax probabilities, or ``[N, d]`` embeddings, for the ``N`` graph nodes (the feature nodes the
@@ -192,7 +251,7 @@ def predict(model_dir: PathLike, data, *, embeddings: bool = False, loaded: Opti
         FeatureWidthError: ``data.x`` has another width than the graph the model was trained on.
         SavedModelError: see :func:`load_model`.
     """
-    model, config = loaded if loaded is not None else load_model(model_dir)
+    model, config = loaded if loaded is not None else load_model(model_dir, split=split)
     if isinstance(data, str):
         from graphite.datasets import load
         data = load(data)
@@ -208,7 +267,7 @@ def predict(model_dir: PathLike, data, *, embeddings: bool = False, loaded: Opti
         from graphite import Graphite
         data = Graphite(**transform['options'])(data)
     from graphite.layout import graph_node_mask
-    graph_nodes = graph_node_mask(data)
+    graph = graph_node_mask(data)  # the feature nodes of the transform are dropped from the output
     device = next(model.parameters()).device
     x, edge_index = data.x.float().to(device), data.edge_index.to(device)
     edge_type = getattr(data, 'edge_type', None)
@@ -218,7 +277,7 @@ def predict(model_dir: PathLike, data, *, embeddings: bool = False, loaded: Opti
         def run() -> Tensor:
             return model(x, edge_index, edge_type)
         out = _penultimate(model, config['model']['out_channels'], run) if embeddings else run().softmax(dim=-1)
-    return out.cpu()[graph_nodes.cpu()]
+    return out[graph.to(out.device)].cpu()
 
 
 def write_predictions(values: Tensor, path: PathLike, *, embeddings: bool = False) -> Path:

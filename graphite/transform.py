@@ -19,6 +19,68 @@ FEATURE_INITS = ('mean', 'zeros', 'index')
 GRAPH_NODE_FEATURES = ('keep', 'zeros', 'normalize')
 
 
+#: the co-occurrence path of the feature means keeps an int64 ``[F_used + 1, F]`` count table (128 MB at this size);
+#: wider feature matrices use the sparse product instead
+_MAX_COOCCURRENCE_CELLS = 1 << 24
+#: pairs (int64 keys) materialised at once by :func:`_cooccurrence` (32 MB)
+_PAIR_CHUNK = 1 << 22
+
+
+def _nonzero(x: Tensor) -> Tuple[Tensor, Tensor]:
+    """``(row, col)`` of the nonzero entries of a dense 2-D tensor in row-major order, like ``x.nonzero()``.
+
+    ``nonzero`` costs about the same per element whatever its size, so a contiguous matrix whose rows split into
+    8-byte words is scanned as ``int64`` words (2 float32 or 8 bool entries each, 2-8x fewer elements); the entries of
+    the words with a nonzero bit pattern are then checked one by one (which also drops ``-0.0``)."""
+    ratio = 8 // x.element_size() if x.element_size() in (1, 2, 4) else 1
+    if ratio > 1 and x.is_contiguous() and x.size(1) % ratio == 0 and x.storage_offset() % ratio == 0:
+        r, w = x.view(torch.int64).nonzero(as_tuple=True)
+        col = (w.unsqueeze(1) * ratio + torch.arange(ratio, device=x.device)).view(-1)
+        row = r.repeat_interleave(ratio)
+        keep = x[row, col] != 0
+        return row[keep], col[keep]
+    return x.nonzero(as_tuple=True)
+
+
+def _renumber(used: Tensor, num: int) -> Tensor:
+    """``[num]`` long: the position of each value in the sorted ``used``, ``-1`` for the others."""
+    new_id = torch.full((num,), -1, dtype=torch.long, device=used.device)
+    new_id[used] = torch.arange(used.numel(), device=used.device)
+    return new_id
+
+
+def _cooccurrence(row: Tensor, col: Tensor, n: int, f: int, col_to_fid: Tensor, num_f: int) -> Tensor:
+    """``[num_f, f]`` long: ``C[k, j]`` = number of rows holding both the column of feature node ``k`` and column
+    ``j``, from the entries ``(row, col)`` of a binary matrix sorted by row (``col_to_fid``: column -> feature node
+    or ``-1``).
+
+    Rows are grouped by their number of entries ``d``; each group's entries form a ``[rows, d]`` block whose
+    ``[rows, d, d]`` pairs are counted with one ``index_add_`` (in chunks of :data:`_PAIR_CHUNK` pairs). The Python
+    loop runs over the distinct row lengths and chunks, never over rows or entries; the time is
+    ``O(sum_v nnz_v^2)`` (at most the ``O(nnz F)`` of the sparse-dense product it replaces)."""
+    device = row.device
+    deg = torch.bincount(row, minlength=n)
+    start = torch.cumsum(deg, 0) - deg
+    fcol = col_to_fid[col]
+    fcol = torch.where(fcol < 0, num_f, fcol) * f  # columns of no feature node count into a dropped extra row
+    counts = torch.zeros((num_f + 1) * f, dtype=torch.long, device=device)
+    order = torch.argsort(deg)
+    lengths, sizes = torch.unique_consecutive(deg[order], return_counts=True)
+    one = torch.ones(1, dtype=torch.long, device=device)
+    offset = 0
+    for d, size in zip(lengths.tolist(), sizes.tolist()):
+        rows, offset = order[offset:offset + size], offset + size
+        if d == 0:
+            continue
+        step = max(1, _PAIR_CHUNK // (d * d))
+        ar = torch.arange(d, device=device)
+        for lo in range(0, size, step):
+            pos = start[rows[lo:lo + step]].unsqueeze(1) + ar                       # [b, d] entry positions
+            keys = (fcol[pos].unsqueeze(2) + col[pos].unsqueeze(1)).view(-1)        # [b * d * d]
+            counts.index_add_(0, keys, one.expand(keys.numel()))
+    return counts.view(num_f + 1, f)[:num_f]
+
+
 @functional_transform('graphite')
 class Graphite(BaseTransform):
     r"""The GRAPHITE transformation from the `"Graph Homophily Booster: Rethinking the Role of Discrete Features on
@@ -36,8 +98,11 @@ class Graphite(BaseTransform):
     :math:`|\mathcal{V}^*| = |\mathcal{V}| + F` nodes and
     :math:`|\mathcal{E}^*| = |\mathcal{E}| + \mathrm{nnz}(\mathbf{X})` edges (connecting all pairs sharing a
     feature instead would add :math:`O(|\mathcal{V}|^2)` edges). The cost is
-    :math:`O(\mathrm{nnz}(\mathbf{X}) + |\mathcal{E}|)` time and memory (plus the ``[F_used, F]`` feature-node
-    features); no dense ``N x N`` matrix or node-node pair list is ever built.
+    :math:`O(\mathrm{nnz}(\mathbf{X}) + |\mathcal{E}|)` memory (plus the ``[F_used, F]`` feature-node
+    features) and time, besides one scan of a dense :math:`\mathbf{X}` and the ``feature_init='mean'`` features
+    (:math:`O(\sum_v \mathrm{nnz}(\mathbf{X}_v)^2)` for binary features, from exact co-occurrence counts); no dense
+    ``N x N`` matrix or node-node pair list is ever built, and a sparse :math:`\mathbf{X}` is never densified
+    (``benchmarks/transform_scale.py``: 1M nodes, 300 binary columns, mean degree 10 in a few seconds).
 
     **Output convention** (homogeneous :class:`~torch_geometric.data.Data`, ``N`` graph nodes, ``E`` edges,
     ``M`` feature entries kept, ``F_used`` feature nodes):
@@ -156,25 +221,33 @@ class Graphite(BaseTransform):
 
     # ------------------------------------------------------------------------------------------------ helpers
     def _entries(self, x: Tensor):
-        """Feature entries (row, virtual column), number of virtual columns, bucket thresholds."""
+        """Feature entries (row, virtual column) sorted by (row, column), number of virtual columns, bucket
+        thresholds."""
         n, f = x.size(0), x.size(1)
-        discretise = self.binarize is not None or self.buckets is not None
-        if discretise and not is_sparse(x):
-            # Dense: every entry is a measured value (zeros included).
-            row = torch.arange(n, device=x.device).repeat_interleave(f)
-            col = torch.arange(f, device=x.device).repeat(n)
-            val = x.reshape(-1)
-        else:
-            row, col, val = feature_entries(x)
         if self.binarize is not None:
-            if is_sparse(x) and self.binarize < 0:
-                raise ValueError(f'binarize={self.binarize} < 0 would turn every implicit zero of the sparse feature '
-                                 f'matrix into a feature edge; use a threshold >= 0 or pass dense features')
-            row, col = binarize_entries(row, col, val, self.binarize)
+            if is_sparse(x):
+                if self.binarize < 0:
+                    raise ValueError(f'binarize={self.binarize} < 0 would turn every implicit zero of the sparse '
+                                     f'feature matrix into a feature edge; use a threshold >= 0 or pass dense features')
+                row, col, val = feature_entries(x)
+                row, col = binarize_entries(row, col, val, self.binarize)
+            else:  # dense: every entry is a measured value (zeros included); list only the kept ones
+                row, col = _nonzero(x > self.binarize)
             return row, col, f, None
         if self.buckets is not None:
+            if is_sparse(x):
+                row, col, val = feature_entries(x)
+            else:  # dense: every entry is a measured value (zeros included)
+                row = torch.arange(n, device=x.device).repeat_interleave(f)
+                col = torch.arange(f, device=x.device).repeat(n)
+                val = x.reshape(-1)
             row, vcol, thr = bucketize_entries(row, col, val, f, self.buckets)
             return row, vcol, f * self.buckets, thr
+        if is_sparse(x):
+            row, col, val = feature_entries(x)
+        else:
+            row, col = _nonzero(x)
+            val = x[row, col]
         if val.numel() > 0:
             bad = val != 1
             if bool(bad.any()):
@@ -200,20 +273,35 @@ class Graphite(BaseTransform):
             raise ValueError(f'no feature column is left after min_count={self.min_count}, max_count='
                              f'{self.max_count} ({occurring} columns occur, with {int(counts[counts > 0].min())} to '
                              f'{int(counts.max())} nodes each)')
-        new_id = torch.full((num_vcols,), -1, dtype=torch.long, device=vcol.device)
-        new_id[used_cols] = torch.arange(used_cols.numel(), device=vcol.device)
-        fid = new_id[vcol]
+        fid = _renumber(used_cols, num_vcols)[vcol]
         keep = fid >= 0
-        return row[keep], fid[keep], used_cols, counts[used_cols]
+        if not bool(keep.all()):
+            row, fid = row[keep], fid[keep]
+        return row, fid, used_cols, counts[used_cols]
 
     @staticmethod
-    def _feature_means(x: Tensor, row: Tensor, fid: Tensor, num_f: int, counts: Tensor) -> Tensor:
-        """``[F_used, F]``: mean of ``x`` over the nodes of each feature node, one sparse-dense (or sparse-sparse)
-        product ``B @ x`` with the ``[F_used, N]`` incidence matrix ``B``; never densifies a sparse ``x``."""
+    def _feature_means(x: Tensor, row: Tensor, fid: Tensor, num_f: int, counts: Tensor, used_cols: Tensor,
+                       binary: Optional[Tuple[Tensor, Tensor]] = None) -> Tensor:
+        """``[F_used, F]``: mean of ``x`` over the nodes of each feature node, sparse when ``x`` is; never densifies
+        a sparse ``x``.
+
+        Binary ``x`` (``binary`` = its nonzero entries ``(row, col)``, all ones, sorted by row): exact co-occurrence
+        counts divided by the column counts (:func:`_cooccurrence`, ``O(sum_v nnz_v^2)``). Otherwise one sparse-dense
+        (or sparse-sparse) product ``B @ x`` with the ``[F_used, N]`` incidence matrix ``B`` (``O(nnz F)`` for a dense
+        ``x``)."""
+        f = x.size(1)
+        if binary is not None and (num_f + 1) * f <= _MAX_COOCCURRENCE_CELLS:
+            cooc = _cooccurrence(binary[0], binary[1], x.size(0), f, _renumber(used_cols, f), num_f)
+            means = cooc.to(x.dtype) / counts.to(x.dtype).unsqueeze(1)
+            return means.to_sparse_coo() if is_sparse(x) else means
         xs = x.to_sparse_coo() if x.layout == torch.sparse_csr else x
-        inc = torch.sparse_coo_tensor(torch.stack([fid, row]), (1.0 / counts[fid].to(x.dtype)),
-                                      (num_f, x.size(0)), device=x.device,
-                                      check_invariants=False).coalesce()
+        # (fid, row) order without a coalesce: the entries are sorted by row, a stable sort by fid keeps that order
+        # within each feature node; (row, fid) pairs are unique.
+        order = torch.argsort(fid, stable=True)
+        fid_s = fid[order]
+        inc = torch.sparse_coo_tensor(torch.stack([fid_s, row[order]]), (1.0 / counts.to(x.dtype))[fid_s],
+                                      (num_f, x.size(0)), device=x.device, check_invariants=False,
+                                      is_coalesced=True)
         return torch.sparse.mm(inc, xs)
 
     @staticmethod
@@ -232,9 +320,13 @@ class Graphite(BaseTransform):
     @staticmethod
     def _cat_rows(a: Tensor, b: Tensor, layout) -> Tensor:
         if is_sparse(a) or is_sparse(b):
-            a = a.to_sparse_coo() if a.layout != torch.sparse_coo else a
-            b = b.to_sparse_coo() if b.layout != torch.sparse_coo else b
-            out = torch.cat([a, b], dim=0).coalesce()
+            a = (a.to_sparse_coo() if a.layout != torch.sparse_coo else a).coalesce()  # no-op when coalesced
+            b = (b.to_sparse_coo() if b.layout != torch.sparse_coo else b).coalesce()
+            # b's rows follow a's: the concatenated entries are still sorted and unique (no coalesce needed)
+            index = torch.cat([a.indices(), b.indices() + torch.tensor([[a.size(0)], [0]], device=b.device)], 1)
+            out = torch.sparse_coo_tensor(index, torch.cat([a.values(), b.values().to(a.dtype)]),
+                                          (a.size(0) + b.size(0), a.size(1)), check_invariants=False,
+                                          is_coalesced=True)
             return out.to_sparse_csr() if layout == torch.sparse_csr else out
         return torch.cat([a, b], dim=0)
 
@@ -286,12 +378,14 @@ class Graphite(BaseTransform):
         if not x.is_floating_point():
             x = x.to(torch.get_default_dtype())
         row, vcol, num_vcols, thresholds = self._entries(x)
+        # binary features: the nonzero entries of x are the (row, column) feature entries, all ones
+        binary = (row, vcol) if self.binarize is None and self.buckets is None else None
         row, fid, used_cols, counts = self._select(row, vcol, num_vcols)
         num_f = used_cols.numel()
 
         # Feature-node features (computed from the original graph-node features).
         if self.feature_init == 'mean':
-            xf = self._feature_means(x, row, fid, num_f, counts)
+            xf = self._feature_means(x, row, fid, num_f, counts, used_cols, binary)
         else:
             xf = torch.zeros(num_f, x.size(1), dtype=x.dtype, device=device)
             if is_sparse(x):
@@ -314,7 +408,6 @@ class Graphite(BaseTransform):
         if self.to_hetero:
             return self._hetero(data, xg, xf, row, fid, feature_column, feature_bucket, thresholds, n)
 
-        fnode = fid + n
         levels = self._attribute_levels(data)
         out = data  # BaseTransform.__call__ passed a shallow copy: rebinding attributes never touches the input
         for key, (level, dim) in levels.items():
@@ -327,17 +420,30 @@ class Graphite(BaseTransform):
             pad = torch.full(size, self._fill_value(key, value, level), dtype=value.dtype, device=value.device)
             out[key] = torch.cat([value, pad], dim=dim)
         out.x = self._cat_rows(xg, xf, data.x.layout)
-        out.edge_index = torch.cat([edge_index, torch.stack([row, fnode]), torch.stack([fnode, row])], dim=1)
-        out.node_type = torch.cat([torch.full((n,), GRAPH_NODE, dtype=torch.long, device=device),
-                                   torch.full((num_f,), FEATURE_NODE, dtype=torch.long, device=device)])
-        out.edge_type = torch.cat([torch.full((num_e,), GRAPH_EDGE, dtype=torch.long, device=device),
-                                   torch.full((2 * row.numel(),), FEATURE_EDGE, dtype=torch.long, device=device)])
+        out.edge_index = self._typed_edge_index(edge_index, row, fid, n)
+        out.node_type = torch.full((n + num_f,), FEATURE_NODE, dtype=torch.long, device=device)
+        out.node_type[:n] = GRAPH_NODE
+        out.edge_type = torch.full((out.edge_index.size(1),), FEATURE_EDGE, dtype=torch.long, device=device)
+        out.edge_type[:num_e] = GRAPH_EDGE
         none = torch.full((n,), -1, dtype=torch.long, device=device)
         out.feature_column = torch.cat([none, feature_column])
         if feature_bucket is not None:
             out.feature_bucket = torch.cat([none, feature_bucket])
             out.bucket_thresholds = thresholds.unsqueeze(0)
         out.num_nodes = n + num_f
+        return out
+
+    @staticmethod
+    def _typed_edge_index(edge_index: Tensor, row: Tensor, fid: Tensor, n: int) -> Tensor:
+        """``[2, E + 2M]``: the graph edges, the node -> feature edges, the feature -> node edges, written once into
+        one preallocated tensor."""
+        e, m = edge_index.size(1), row.numel()
+        out = torch.empty(2, e + 2 * m, dtype=torch.long, device=edge_index.device)
+        out[:, :e] = edge_index
+        out[0, e:e + m] = row
+        torch.add(fid, n, out=out[1, e:e + m])
+        out[0, e + m:] = out[1, e:e + m]
+        out[1, e + m:] = row
         return out
 
     @staticmethod

@@ -36,6 +36,7 @@ COMMANDS = {
     'run': 'graphite.cli.run_command',
     'tune': 'graphite.cli.tune_command',
     'table': 'graphite.cli.table_command',
+    'predict': 'graphite.cli.predict_command',
 }
 #: entry-point group of plug-in subcommands (name -> ``module`` or ``module:object``)
 PLUGIN_GROUP = 'graphite.commands'

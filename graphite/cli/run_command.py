@@ -28,6 +28,9 @@ def add_arguments(parser):
     parser.add_argument('--seed', type=int, default=0, help='base seed; split s uses seed+s (default: 0)')
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: torch default)')
     parser.add_argument('--no-progress', action='store_true', help='no progress bars')
+    parser.add_argument('--save-model', default=None, metavar='DIR',
+                        help='save the best-validation model of each split as DIR/split-<k>/ (weights, config, '
+                             'dataset and transform metadata, metrics) for `graphite predict --model DIR`')
     from graphite.device import DEVICE_HELP
     parser.add_argument('--device', default='auto', help=DEVICE_HELP)
 
@@ -53,6 +56,13 @@ def format_table(result) -> str:
                  f"(val {100 * result['val_mean']:.2f}) over {len(result['per_split'])} split(s), "
                  f"{result['seconds']:.0f} s")
     return '\n'.join(lines)
+
+
+def _model_saver(directory, extra):
+    if not directory:
+        return None
+    from graphite.saved_model import run_model_saver
+    return run_model_saver(directory, extra)
 
 
 def main(args) -> int:
@@ -101,7 +111,8 @@ def main(args) -> int:
           f"(config {cfg['path']}) -> {out}", file=sys.stderr)
     try:
         result = run(args.dataset, args.model, transform, cfg['params'], splits=args.splits, seed=args.seed,
-                     progress=not args.no_progress, on_split=save, device=getattr(args, 'device', 'auto'))
+                     progress=not args.no_progress, on_split=save, device=getattr(args, 'device', 'auto'),
+                     on_model=_model_saver(getattr(args, 'save_model', None), {**extra, 'result_file': out}))
     except KeyboardInterrupt:
         print(f'interrupted: finished splits (if any) are saved in {out}', file=sys.stderr)
         return 130

@@ -158,7 +158,7 @@ def prepare(data, transform: Optional[str], transform_options: Optional[Dict[str
 
 
 def _train_split(prep: PreparedData, model_cls, model_kwargs: Dict[str, Any], train: Dict[str, Any], split: int,
-                 seed: int, metric: str, on_eval, step_offset: int, progress: bool, desc: str):
+                 seed: int, metric: str, on_eval, step_offset: int, progress: bool, desc: str, keep_best: bool = False):
     torch.manual_seed(seed)
     np.random.seed(seed % (2 ** 32))
     from graphite.nn import transductive_kwargs  # one fixed graph: cached normalisation is safe
@@ -172,6 +172,7 @@ def _train_split(prep: PreparedData, model_cls, model_kwargs: Dict[str, Any], tr
     x, ei, et = prep.x, prep.edge_index, prep.edge_type
     epochs, patience, every = int(train['epochs']), int(train['patience']), max(1, int(train['eval_every']))
     best_val, best_test, best_step, evals = -math.inf, float('nan'), -1, 0
+    best_state = None  # keep_best: a copy of the weights at the best validation step
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -198,6 +199,8 @@ def _train_split(prep: PreparedData, model_cls, model_kwargs: Dict[str, Any], tr
             if val > best_val:
                 best_val, best_step = val, step
                 best_test = evaluate_metric(metric, out[te], y_te)
+                if keep_best:
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             evals += 1
             if bar is not None:
                 bar.set_postfix(loss=f'{loss.item():.3f}', val=f'{val:.4f}', best=f'{best_val:.4f}', refresh=False)
@@ -209,12 +212,15 @@ def _train_split(prep: PreparedData, model_cls, model_kwargs: Dict[str, Any], tr
     finally:
         if bar is not None:
             bar.close()
-    return best_val, best_test, best_step, step
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return best_val, best_test, best_step, step, (model.eval() if keep_best else None)
 
 
 def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, Any], splits=None, seed: int = 0,
         on_eval: Optional[Callable[[int, float], None]] = None, progress: bool = True, data=None,
-        on_split: Optional[Callable[[Dict[str, Any]], None]] = None, device='cpu') -> Dict[str, Any]:
+        on_split: Optional[Callable[[Dict[str, Any]], None]] = None, device='cpu',
+        on_model: Optional[Callable[[Any, Dict[str, Any]], None]] = None) -> Dict[str, Any]:
     """Train ``model`` on ``dataset`` (optionally GRAPHITE-transformed) on each split; report the best-validation
     test metric per split.
 
@@ -238,6 +244,11 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
         device (str or torch.device): ``'cpu'`` (default), ``'cuda'``, ``'cuda:N'`` or ``'auto'`` (see
             :func:`graphite.device.resolve_device`). Models are initialised on the CPU generator state of the seed
             and then moved, so the initial weights are the same on every device.
+        on_model (callable, optional): ``on_model(model, info)`` after every finished split (before ``on_split``),
+            with the model restored to its weights at the best validation step (``eval()`` mode) and ``info`` the
+            keyword arguments of :func:`graphite.saved_model.save_model` for it plus ``split``, ``seed``,
+            ``metric``, ``val``, ``test``, ``best_step``, ``steps`` (used by ``graphite run --save-model``). Without
+            it no weights are copied.
 
     Returns:
         dict with ``dataset, model, transform, config, metric, per_split, per_split_val, mean, std, val_mean,
@@ -274,9 +285,16 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
     }
     epochs = int(train['epochs'])
     for k, split in enumerate(split_ids):
-        val, test, best_step, steps = _train_split(
+        val, test, best_step, steps, best_model = _train_split(
             prep, model_cls, model_kwargs, train, split, seed + split, metric, on_eval, k * epochs, progress,
-            desc=f'{dataset}/{model}{"+graphite" if transform else ""} split {split}')
+            desc=f'{dataset}/{model}{"+graphite" if transform else ""} split {split}', keep_best=on_model is not None)
+        if on_model is not None:
+            on_model(best_model, {
+                'model_name': model.lower(), 'hidden_channels': int(train['hidden_channels']),
+                'in_channels': prep.x.size(1), 'num_classes': prep.num_classes, 'model_kwargs': model_kwargs,
+                'dataset': dataset, 'transform': transform, 'transform_options': train.get('transform_options') or {},
+                'config': dict(params), 'split': split, 'seed': seed + split, 'metric': metric, 'val': val,
+                'test': test, 'best_step': best_step, 'steps': steps})
         result['splits'].append(split)
         result['per_split'].append(test)
         result['per_split_val'].append(val)
