@@ -1,7 +1,9 @@
-"""Full-batch node-classification training over the benchmark splits.
+"""Node-classification training over the benchmark splits.
 
 :func:`run` trains a fresh model on every requested split (Adam, full batch, evaluation every ``eval_every`` steps,
-early stopping with ``patience``) and reports the test metric at the step with the best validation metric (the
+early stopping with ``patience``; with the training option ``batch_size``, on sampled mini-batches instead, see
+:mod:`graphite.cli.minibatch`, optionally data-parallel over ``torchrun`` ranks, see
+:mod:`graphite.cli.distributed`) and reports the test metric at the step with the best validation metric (the
 best-validation checkpoint). The graph, its GRAPHITE transform, masks and the sparse structures the models use are
 built once per dataset and reused by every split (and by every call of :func:`run` on the same ``data`` object).
 """
@@ -214,7 +216,8 @@ def _train_split(prep: PreparedData, model_cls, model_kwargs: Dict[str, Any], tr
 
 def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, Any], splits=None, seed: int = 0,
         on_eval: Optional[Callable[[int, float], None]] = None, progress: bool = True, data=None,
-        on_split: Optional[Callable[[Dict[str, Any]], None]] = None, device='cpu') -> Dict[str, Any]:
+        on_split: Optional[Callable[[Dict[str, Any]], None]] = None, device='cpu',
+        distributed: bool = False) -> Dict[str, Any]:
     """Train ``model`` on ``dataset`` (optionally GRAPHITE-transformed) on each split; report the best-validation
     test metric per split.
 
@@ -238,6 +241,9 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
         device (str or torch.device): ``'cpu'`` (default), ``'cuda'``, ``'cuda:N'`` or ``'auto'`` (see
             :func:`graphite.device.resolve_device`). Models are initialised on the CPU generator state of the seed
             and then moved, so the initial weights are the same on every device.
+        distributed (bool): data-parallel mini-batch training over the ranks started by ``torchrun`` (needs
+            ``batch_size``; see :mod:`graphite.cli.distributed`); every rank returns the same result, progress bars
+            and ``on_split`` run on rank 0 only.
 
     Returns:
         dict with ``dataset, model, transform, config, metric, per_split, per_split_val, mean, std, val_mean,
@@ -258,36 +264,54 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
         data = load(dataset)
     from graphite.device import device_name, resolve_device
     device = resolve_device(device)
-    prep = prepare(data, transform, train.get('transform_options') or {}).to(device)
+    minibatch = train.get('batch_size') is not None
+    if distributed and not minibatch:
+        raise ValueError('distributed training needs mini-batches: set batch_size (--batch-size)')
+    from graphite.cli import distributed as D
+    if distributed:
+        device = D.rank_device(device)
+    cpu_prep = prepare(data, transform, train.get('transform_options') or {})
+    prep = cpu_prep.to(device)
     split_ids = parse_splits(splits, prep.num_splits)
     metric = metric_for(dataset)
     if metric == 'roc_auc' and prep.num_classes != 2:
         raise ValueError(f'{dataset}: roc_auc needs two classes, found {prep.num_classes}')
-    result: Dict[str, Any] = {
-        'dataset': dataset, 'model': model.lower(), 'transform': transform,
-        'config': {k: v for k, v in params.items()}, 'metric': metric,
-        'splits': [], 'per_split': [], 'per_split_val': [], 'best_steps': [], 'steps': [],
-        'mean': float('nan'), 'std': float('nan'), 'val_mean': float('nan'), 'seconds': 0.0,
-        'environment': {**environment(seed, torch.get_num_threads()), 'device': str(device),
-                        'device_name': device_name(device)},
-        'complete': False,
-    }
-    epochs = int(train['epochs'])
-    for k, split in enumerate(split_ids):
-        val, test, best_step, steps = _train_split(
-            prep, model_cls, model_kwargs, train, split, seed + split, metric, on_eval, k * epochs, progress,
-            desc=f'{dataset}/{model}{"+graphite" if transform else ""} split {split}')
-        result['splits'].append(split)
-        result['per_split'].append(test)
-        result['per_split_val'].append(val)
-        result['best_steps'].append(best_step)
-        result['steps'].append(steps)
-        tests = np.asarray(result['per_split'])
-        result['mean'] = float(tests.mean())
-        result['std'] = float(tests.std())  # population std over splits, as in the heterophily literature
-        result['val_mean'] = float(np.mean(result['per_split_val']))
-        result['seconds'] = time.time() - t0
-        result['complete'] = k == len(split_ids) - 1
-        if on_split is not None:
-            on_split(copy.deepcopy(result))
-    return result
+    ctx = D.init(device) if distributed else D.SINGLE
+    try:
+        result: Dict[str, Any] = {
+            'dataset': dataset, 'model': model.lower(), 'transform': transform,
+            'config': {k: v for k, v in params.items()}, 'metric': metric,
+            'splits': [], 'per_split': [], 'per_split_val': [], 'best_steps': [], 'steps': [],
+            'mean': float('nan'), 'std': float('nan'), 'val_mean': float('nan'), 'seconds': 0.0,
+            'environment': {**environment(seed, torch.get_num_threads()), 'device': str(device),
+                            'device_name': device_name(device), 'world_size': ctx.world_size},
+            'complete': False,
+        }
+        epochs = int(train['epochs'])
+        for k, split in enumerate(split_ids):
+            desc = f'{dataset}/{model}{"+graphite" if transform else ""} split {split}'
+            if minibatch:
+                from graphite.cli.minibatch import train_split_minibatch
+                val, test, best_step, steps = train_split_minibatch(
+                    cpu_prep, model_cls, model_kwargs, train, split, seed + split, metric, on_eval, k * epochs,
+                    progress, desc, device=device, ctx=ctx)
+            else:
+                val, test, best_step, steps = _train_split(
+                    prep, model_cls, model_kwargs, train, split, seed + split, metric, on_eval, k * epochs, progress,
+                    desc=desc)
+            result['splits'].append(split)
+            result['per_split'].append(test)
+            result['per_split_val'].append(val)
+            result['best_steps'].append(best_step)
+            result['steps'].append(steps)
+            tests = np.asarray(result['per_split'])
+            result['mean'] = float(tests.mean())
+            result['std'] = float(tests.std())  # population std over splits, as in the heterophily literature
+            result['val_mean'] = float(np.mean(result['per_split_val']))
+            result['seconds'] = time.time() - t0
+            result['complete'] = k == len(split_ids) - 1
+            if on_split is not None and ctx.is_main:
+                on_split(copy.deepcopy(result))
+        return result
+    finally:
+        D.shutdown(ctx)
