@@ -21,7 +21,7 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
-__all__ = ['DistContext', 'DistributedError', 'init', 'shutdown', 'shard', 'collective', 'wrap', 'unwrap', 'all_mean',
+__all__ = ['DistContext', 'DistributedError', 'init', 'shutdown', 'shard', 'collective', 'wrap', 'unwrap', 'main_first', 'all_mean',
            'broadcast', 'pad_to_multiple', 'rank_device', 'timeout_s', 'SINGLE']
 
 
@@ -122,6 +122,21 @@ def collective(ctx: DistContext, what: str):
             f'rank {ctx.rank}/{ctx.world_size}: {what} failed: another rank exited or did not answer within '
             f'{timeout_s():.0f} s (GRAPHITE_DIST_TIMEOUT); stopping. Cause: {str(e).splitlines()[0] if str(e) else e!r}'
         ) from e
+
+
+@contextlib.contextmanager
+def main_first(ctx: DistContext):
+    """Rank 0 runs the block first, the other ranks after it (e.g. a dataset download into a shared folder)."""
+    if not ctx.enabled:
+        yield
+        return
+    if not ctx.is_main:
+        with collective(ctx, 'waiting for rank 0 to load the dataset'):
+            dist.barrier()
+    yield
+    if ctx.is_main:
+        with collective(ctx, 'waiting for rank 0 to load the dataset'):
+            dist.barrier()
 
 
 def wrap(model: torch.nn.Module, ctx: DistContext, device: torch.device) -> torch.nn.Module:

@@ -259,9 +259,6 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
     if transform == 'none':
         transform = None
     t0 = time.time()
-    if data is None:
-        from graphite.datasets import load
-        data = load(dataset)
     from graphite.device import device_name, resolve_device
     device = resolve_device(device)
     minibatch = train.get('batch_size') is not None
@@ -270,13 +267,17 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
     from graphite.cli import distributed as D
     if distributed:
         device = D.rank_device(device)
+    ctx = D.init(device) if distributed else D.SINGLE
+    if data is None:
+        from graphite.datasets import load
+        with D.main_first(ctx):  # rank 0 downloads/processes the dataset, the others then read its files
+            data = load(dataset)
     cpu_prep = prepare(data, transform, train.get('transform_options') or {})
     prep = cpu_prep.to(device)
     split_ids = parse_splits(splits, prep.num_splits)
     metric = metric_for(dataset)
     if metric == 'roc_auc' and prep.num_classes != 2:
         raise ValueError(f'{dataset}: roc_auc needs two classes, found {prep.num_classes}')
-    ctx = D.init(device) if distributed else D.SINGLE
     try:
         result: Dict[str, Any] = {
             'dataset': dataset, 'model': model.lower(), 'transform': transform,
