@@ -110,7 +110,7 @@ def train_split_minibatch(prep, model_cls, model_kwargs: Dict[str, Any], train: 
     """Train one split on mini-batches; returns ``(best_val, best_test, best_epoch, epochs_run)`` like the
     full-batch loop. ``prep`` is the CPU :class:`~graphite.cli.runner.PreparedData` (sampling runs on the CPU);
     ``on_step(step, loss)`` sees the loss of every optimiser step (averaged over ranks)."""
-    from graphite.cli.runner import evaluate_metric
+    from graphite.cli.runner import after_eval, evaluate_metric
     from graphite.nn.inference import layerwise_inference
     torch.manual_seed(seed)
     np.random.seed(seed % (2 ** 32))
@@ -168,12 +168,8 @@ def train_split_minibatch(prep, model_cls, model_kwargs: Dict[str, Any], train: 
             val, test = (float(v) for v in D.broadcast(scores, ctx, f'the evaluation broadcast of epoch {epoch}'))
             if val > best_val:
                 best_val, best_test, best_epoch = val, test, epoch
-            if bar is not None:
-                bar.set_postfix(loss=f'{mean_loss:.3f}', val=f'{val:.4f}', best=f'{best_val:.4f}', refresh=False)
-                bar.update(1)
-            if on_eval is not None:
-                on_eval(step_offset + epoch, val)
-            if patience and epoch - best_epoch >= patience:
+            if after_eval(bar, on_eval, step_offset + epoch, mean_loss, val, best_val,
+                          bool(patience and epoch - best_epoch >= patience)):
                 break
     finally:
         if bar is not None:

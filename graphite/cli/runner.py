@@ -159,6 +159,16 @@ def prepare(data, transform: Optional[str], transform_options: Optional[Dict[str
     return prepared
 
 
+def after_eval(bar, on_eval, step: int, loss: float, val: float, best_val: float, stop: bool) -> bool:
+    """Shared by the training loops after each evaluation: progress bar, ``on_eval(step, val)``; returns ``stop``."""
+    if bar is not None:
+        bar.set_postfix(loss=f'{loss:.3f}', val=f'{val:.4f}', best=f'{best_val:.4f}', refresh=False)
+        bar.update(1)
+    if on_eval is not None:
+        on_eval(step, val)
+    return stop
+
+
 def _train_split(prep: PreparedData, model_cls, model_kwargs: Dict[str, Any], train: Dict[str, Any], split: int,
                  seed: int, metric: str, on_eval, step_offset: int, progress: bool, desc: str):
     torch.manual_seed(seed)
@@ -201,12 +211,8 @@ def _train_split(prep: PreparedData, model_cls, model_kwargs: Dict[str, Any], tr
                 best_val, best_step = val, step
                 best_test = evaluate_metric(metric, out[te], y_te)
             evals += 1
-            if bar is not None:
-                bar.set_postfix(loss=f'{loss.item():.3f}', val=f'{val:.4f}', best=f'{best_val:.4f}', refresh=False)
-                bar.update(1)
-            if on_eval is not None:
-                on_eval(step_offset + step, val)
-            if patience and step - best_step >= patience:
+            if after_eval(bar, on_eval, step_offset + step, loss.item(), val, best_val,
+                          bool(patience and step - best_step >= patience)):
                 break
     finally:
         if bar is not None:
