@@ -284,41 +284,39 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
     metric = metric_for(dataset)
     if metric == 'roc_auc' and prep.num_classes != 2:
         raise ValueError(f'{dataset}: roc_auc needs two classes, found {prep.num_classes}')
-    try:
-        result: Dict[str, Any] = {
-            'dataset': dataset, 'model': model.lower(), 'transform': transform,
-            'config': {k: v for k, v in params.items()}, 'metric': metric,
-            'splits': [], 'per_split': [], 'per_split_val': [], 'best_steps': [], 'steps': [],
-            'mean': float('nan'), 'std': float('nan'), 'val_mean': float('nan'), 'seconds': 0.0,
-            'environment': {**environment(seed, torch.get_num_threads()), 'device': str(device),
-                            'device_name': device_name(device), 'world_size': ctx.world_size},
-            'complete': False,
-        }
-        epochs = int(train['epochs'])
-        for k, split in enumerate(split_ids):
-            desc = f'{dataset}/{model}{"+graphite" if transform else ""} split {split}'
-            if minibatch:
-                from graphite.cli.minibatch import train_split_minibatch
-                val, test, best_step, steps = train_split_minibatch(
-                    cpu_prep, model_cls, model_kwargs, train, split, seed + split, metric, on_eval, k * epochs,
-                    progress, desc, device=device, ctx=ctx)
-            else:
-                val, test, best_step, steps = _train_split(
-                    prep, model_cls, model_kwargs, train, split, seed + split, metric, on_eval, k * epochs, progress,
-                    desc=desc)
-            result['splits'].append(split)
-            result['per_split'].append(test)
-            result['per_split_val'].append(val)
-            result['best_steps'].append(best_step)
-            result['steps'].append(steps)
-            tests = np.asarray(result['per_split'])
-            result['mean'] = float(tests.mean())
-            result['std'] = float(tests.std())  # population std over splits, as in the heterophily literature
-            result['val_mean'] = float(np.mean(result['per_split_val']))
-            result['seconds'] = time.time() - t0
-            result['complete'] = k == len(split_ids) - 1
-            if on_split is not None and ctx.is_main:
-                on_split(copy.deepcopy(result))
-        return result
-    finally:
-        D.shutdown(ctx)
+    result: Dict[str, Any] = {
+        'dataset': dataset, 'model': model.lower(), 'transform': transform,
+        'config': {k: v for k, v in params.items()}, 'metric': metric,
+        'splits': [], 'per_split': [], 'per_split_val': [], 'best_steps': [], 'steps': [],
+        'mean': float('nan'), 'std': float('nan'), 'val_mean': float('nan'), 'seconds': 0.0,
+        'environment': {**environment(seed, torch.get_num_threads()), 'device': str(device),
+                        'device_name': device_name(device), 'world_size': ctx.world_size},
+        'complete': False,
+    }
+    epochs = int(train['epochs'])
+    for k, split in enumerate(split_ids):
+        desc = f'{dataset}/{model}{"+graphite" if transform else ""} split {split}'
+        if minibatch:
+            from graphite.cli.minibatch import train_split_minibatch
+            val, test, best_step, steps = train_split_minibatch(
+                cpu_prep, model_cls, model_kwargs, train, split, seed + split, metric, on_eval, k * epochs,
+                progress, desc, device=device, ctx=ctx)
+        else:
+            val, test, best_step, steps = _train_split(
+                prep, model_cls, model_kwargs, train, split, seed + split, metric, on_eval, k * epochs, progress,
+                desc=desc)
+        result['splits'].append(split)
+        result['per_split'].append(test)
+        result['per_split_val'].append(val)
+        result['best_steps'].append(best_step)
+        result['steps'].append(steps)
+        tests = np.asarray(result['per_split'])
+        result['mean'] = float(tests.mean())
+        result['std'] = float(tests.std())  # population std over splits, as in the heterophily literature
+        result['val_mean'] = float(np.mean(result['per_split_val']))
+        result['seconds'] = time.time() - t0
+        result['complete'] = k == len(split_ids) - 1
+        if on_split is not None and ctx.is_main:
+            on_split(copy.deepcopy(result))
+    D.shutdown(ctx)  # on an error the process ends, and the process group with it
+    return result
