@@ -73,7 +73,10 @@ def init(device: torch.device) -> DistContext:
     local = int(os.environ.get('LOCAL_RANK', rank))
     if not dist.is_initialized():
         backend = 'nccl' if device.type == 'cuda' else 'gloo'
-        kwargs = {'device_id': device} if device.type == 'cuda' else {}
+        kwargs = {}
+        if device.type == 'cuda':
+            torch.cuda.set_device(device)  # nccl: one GPU per rank
+            kwargs['device_id'] = device
         dist.init_process_group(backend, rank=rank, world_size=world,
                                 timeout=datetime.timedelta(seconds=timeout_s()), **kwargs)
     return DistContext(rank=rank, world_size=world, local_rank=local, enabled=True)
