@@ -33,10 +33,13 @@ CONFIG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'configs')
 TRAINING_DEFAULTS: Dict[str, Any] = {
     'lr': 0.01,            # Adam learning rate
     'weight_decay': 5e-4,  # Adam weight decay (L2)
-    'epochs': 500,         # maximum number of full-batch training steps per split
+    'epochs': 500,         # maximum number of full-batch training steps (mini-batch: epochs) per split
     'patience': 100,       # stop after this many steps without a better validation metric (0 = never)
     'eval_every': 1,       # evaluate every this many steps
     'hidden_channels': 64,
+    'batch_size': None,    # seed nodes per mini-batch (per rank with --distributed); None = full-batch training
+    'fanout': None,        # neighbours per hop of a mini-batch, e.g. [15, 10] or '15,10' (default [15, 10])
+    'feature_fanout': None,  # at most this many neighbours around a feature node per hop (default: no cap)
     'transform_options': {},
 }
 

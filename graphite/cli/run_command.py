@@ -1,6 +1,7 @@
 """``graphite run``: train a model on a dataset's splits and write a result JSON."""
 from __future__ import annotations
 
+import os
 import sys
 
 from graphite.cli.paths import results_dir
@@ -33,6 +34,16 @@ def add_arguments(parser):
                              'dataset and transform metadata, metrics) for `graphite predict --model DIR`')
     from graphite.device import DEVICE_HELP
     parser.add_argument('--device', default='auto', help=DEVICE_HELP)
+    parser.add_argument('--batch-size', type=int, default=None,
+                        help='train on sampled mini-batches of this many seed nodes (per rank with --distributed) '
+                             'instead of the full graph; evaluation stays full-graph (layer-wise)')
+    parser.add_argument('--fanout', default=None,
+                        help="neighbours sampled per hop of a mini-batch, e.g. '15,10' (-1 = all; default 15,10)")
+    parser.add_argument('--feature-fanout', default=None,
+                        help="at most this many neighbours around a feature node per hop, e.g. '5' or '5,3'")
+    parser.add_argument('--distributed', action='store_true',
+                        help='data-parallel training over the processes of torchrun (gloo on CPU, nccl on CUDA); '
+                             'needs --batch-size; rank 0 writes the result')
 
 
 def default_out(dataset: str, model: str, transform) -> str:
@@ -95,7 +106,10 @@ def main(args) -> int:
     try:
         from graphite.datasets import canonical_name
         args.dataset = canonical_name(args.dataset)  # result files named like the loader's dataset
-        cfg = load_config(args.dataset, args.model, path=args.config, overrides=args.overrides,
+        overrides = list(args.overrides) + [f'{key}={value}' for key, value in (
+            ('batch_size', getattr(args, 'batch_size', None)), ('fanout', getattr(args, 'fanout', None)),
+            ('feature_fanout', getattr(args, 'feature_fanout', None))) if value is not None]
+        cfg = load_config(args.dataset, args.model, path=args.config, overrides=overrides,
                           transform=None if args.transform in (None, 'none') else args.transform)
     except (KeyError, ValueError) as e:  # unknown dataset / model / config key: a one-line message
         print(f'graphite: error: {e}', file=sys.stderr)
@@ -107,14 +121,23 @@ def main(args) -> int:
     def save(partial):
         write_json_atomic(out, {**partial, **extra})
 
-    print(f"graphite run: {args.dataset} / {args.model}{' + GRAPHITE' if transform else ''} "
-          f"(config {cfg['path']}) -> {out}", file=sys.stderr)
+    distributed = getattr(args, 'distributed', False)
+    main_rank = not distributed or os.environ.get('RANK', '0') == '0'
+    if main_rank:
+        print(f"graphite run: {args.dataset} / {args.model}{' + GRAPHITE' if transform else ''} "
+              f"(config {cfg['path']}) -> {out}", file=sys.stderr)
+    from graphite.cli.distributed import DistributedError
     try:
         result = run(args.dataset, args.model, transform, cfg['params'], splits=args.splits, seed=args.seed,
                      progress=not args.no_progress, on_split=save, device=getattr(args, 'device', 'auto'),
-                     on_model=_model_saver(getattr(args, 'save_model', None), {**extra, 'result_file': out}))
+                     on_model=_model_saver(getattr(args, 'save_model', None), {**extra, 'result_file': out}),
+                     distributed=distributed)
     except KeyboardInterrupt:
         print(f'interrupted: finished splits (if any) are saved in {out}', file=sys.stderr)
         return 130
-    print(format_table(result))
+    except DistributedError as e:  # a peer rank died or hung: one line on every surviving rank
+        print(f'graphite: error: {e}', file=sys.stderr)
+        return 1
+    if main_rank:
+        print(format_table(result))
     return 0

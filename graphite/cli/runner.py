@@ -1,7 +1,9 @@
-"""Full-batch node-classification training over the benchmark splits.
+"""Node-classification training over the benchmark splits.
 
 :func:`run` trains a fresh model on every requested split (Adam, full batch, evaluation every ``eval_every`` steps,
-early stopping with ``patience``) and reports the test metric at the step with the best validation metric (the
+early stopping with ``patience``; with the training option ``batch_size``, on sampled mini-batches instead, see
+:mod:`graphite.cli.minibatch`, optionally data-parallel over ``torchrun`` ranks, see
+:mod:`graphite.cli.distributed`) and reports the test metric at the step with the best validation metric (the
 best-validation checkpoint). The graph, its GRAPHITE transform, masks and the sparse structures the models use are
 built once per dataset and reused by every split (and by every call of :func:`run` on the same ``data`` object).
 """
@@ -157,6 +159,16 @@ def prepare(data, transform: Optional[str], transform_options: Optional[Dict[str
     return prepared
 
 
+def after_eval(bar, on_eval, step: int, loss: float, val: float, best_val: float, stop: bool) -> bool:
+    """Shared by the training loops after each evaluation: progress bar, ``on_eval(step, val)``; returns ``stop``."""
+    if bar is not None:
+        bar.set_postfix(loss=f'{loss:.3f}', val=f'{val:.4f}', best=f'{best_val:.4f}', refresh=False)
+        bar.update(1)
+    if on_eval is not None:
+        on_eval(step, val)
+    return stop
+
+
 def _train_split(prep: PreparedData, model_cls, model_kwargs: Dict[str, Any], train: Dict[str, Any], split: int,
                  seed: int, metric: str, on_eval, step_offset: int, progress: bool, desc: str, keep_best: bool = False):
     torch.manual_seed(seed)
@@ -202,12 +214,8 @@ def _train_split(prep: PreparedData, model_cls, model_kwargs: Dict[str, Any], tr
                 if keep_best:
                     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             evals += 1
-            if bar is not None:
-                bar.set_postfix(loss=f'{loss.item():.3f}', val=f'{val:.4f}', best=f'{best_val:.4f}', refresh=False)
-                bar.update(1)
-            if on_eval is not None:
-                on_eval(step_offset + step, val)
-            if patience and step - best_step >= patience:
+            if after_eval(bar, on_eval, step_offset + step, loss.item(), val, best_val,
+                          bool(patience and step - best_step >= patience)):
                 break
     finally:
         if bar is not None:
@@ -220,7 +228,8 @@ def _train_split(prep: PreparedData, model_cls, model_kwargs: Dict[str, Any], tr
 def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, Any], splits=None, seed: int = 0,
         on_eval: Optional[Callable[[int, float], None]] = None, progress: bool = True, data=None,
         on_split: Optional[Callable[[Dict[str, Any]], None]] = None, device='cpu',
-        on_model: Optional[Callable[[Any, Dict[str, Any]], None]] = None) -> Dict[str, Any]:
+        on_model: Optional[Callable[[Any, Dict[str, Any]], None]] = None,
+        distributed: bool = False) -> Dict[str, Any]:
     """Train ``model`` on ``dataset`` (optionally GRAPHITE-transformed) on each split; report the best-validation
     test metric per split.
 
@@ -249,6 +258,9 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
             keyword arguments of :func:`graphite.saved_model.save_model` for it plus ``split``, ``seed``,
             ``metric``, ``val``, ``test``, ``best_step``, ``steps`` (used by ``graphite run --save-model``). Without
             it no weights are copied.
+        distributed (bool): data-parallel mini-batch training over the ranks started by ``torchrun`` (needs
+            ``batch_size``; see :mod:`graphite.cli.distributed`); every rank returns the same result, progress bars
+            and ``on_split`` run on rank 0 only.
 
     Returns:
         dict with ``dataset, model, transform, config, metric, per_split, per_split_val, mean, std, val_mean,
@@ -264,12 +276,23 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
     if transform == 'none':
         transform = None
     t0 = time.time()
-    if data is None:
-        from graphite.datasets import load
-        data = load(dataset)
     from graphite.device import device_name, resolve_device
     device = resolve_device(device)
-    prep = prepare(data, transform, train.get('transform_options') or {}).to(device)
+    minibatch = train.get('batch_size') is not None
+    if minibatch and on_model is not None:
+        raise ValueError('saving models (--save-model) is not supported with mini-batch training (--batch-size) yet')
+    if distributed and not minibatch:
+        raise ValueError('distributed training needs mini-batches: set batch_size (--batch-size)')
+    from graphite.cli import distributed as D
+    if distributed:
+        device = D.rank_device(device)
+    ctx = D.init(device) if distributed else D.SINGLE
+    if data is None:
+        from graphite.datasets import load
+        with D.main_first(ctx):  # rank 0 downloads/processes the dataset, the others then read its files
+            data = load(dataset)
+    cpu_prep = prepare(data, transform, train.get('transform_options') or {})
+    prep = cpu_prep.to(device)
     split_ids = parse_splits(splits, prep.num_splits)
     metric = metric_for(dataset)
     if metric == 'roc_auc' and prep.num_classes != 2:
@@ -280,14 +303,21 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
         'splits': [], 'per_split': [], 'per_split_val': [], 'best_steps': [], 'steps': [],
         'mean': float('nan'), 'std': float('nan'), 'val_mean': float('nan'), 'seconds': 0.0,
         'environment': {**environment(seed, torch.get_num_threads()), 'device': str(device),
-                        'device_name': device_name(device)},
+                        'device_name': device_name(device), 'world_size': ctx.world_size},
         'complete': False,
     }
     epochs = int(train['epochs'])
     for k, split in enumerate(split_ids):
-        val, test, best_step, steps, best_model = _train_split(
-            prep, model_cls, model_kwargs, train, split, seed + split, metric, on_eval, k * epochs, progress,
-            desc=f'{dataset}/{model}{"+graphite" if transform else ""} split {split}', keep_best=on_model is not None)
+        desc = f'{dataset}/{model}{"+graphite" if transform else ""} split {split}'
+        if minibatch:
+            from graphite.cli.minibatch import train_split_minibatch
+            val, test, best_step, steps = train_split_minibatch(
+                cpu_prep, model_cls, model_kwargs, train, split, seed + split, metric, on_eval, k * epochs,
+                progress, desc, device=device, ctx=ctx)
+        else:
+            val, test, best_step, steps, best_model = _train_split(
+                prep, model_cls, model_kwargs, train, split, seed + split, metric, on_eval, k * epochs, progress,
+                desc=desc, keep_best=on_model is not None)
         if on_model is not None:
             on_model(best_model, {
                 'model_name': model.lower(), 'hidden_channels': int(train['hidden_channels']),
@@ -306,6 +336,7 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
         result['val_mean'] = float(np.mean(result['per_split_val']))
         result['seconds'] = time.time() - t0
         result['complete'] = k == len(split_ids) - 1
-        if on_split is not None:
+        if on_split is not None and ctx.is_main:
             on_split(copy.deepcopy(result))
+    D.shutdown(ctx)  # on an error the process ends, and the process group with it
     return result
