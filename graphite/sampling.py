@@ -60,10 +60,11 @@ def pyg_sampling_available() -> bool:
 
 
 def sample_neighbors(colptr: Tensor, row: Tensor, nodes: Tensor, k: Union[int, Tensor], replace: bool = False,
-                     generator: Optional[torch.Generator] = None):
+                     generator: Optional[torch.Generator] = None, hubs: bool = True):
     """One hop: CSC positions ``[S]`` of the sampled in-edges of ``nodes`` and, per position, the index into
     ``nodes`` of its target. ``k`` is the fan-out, one int or one per node (``[len(nodes)]``); ``k < 0`` takes
-    every neighbour."""
+    every neighbour. ``hubs``: nodes with more than ``HUB_FACTOR * k`` neighbours draw theirs directly (uniform, in
+    ``O(k)``) instead of sorting all of them; ``False`` sorts every node's neighbours."""
     start = colptr[nodes]
     deg = colptr[nodes + 1] - start
     k = torch.full_like(deg, k) if not isinstance(k, Tensor) else k.to(deg.dtype)
@@ -83,12 +84,47 @@ def sample_neighbors(colptr: Tensor, row: Tensor, nodes: Tensor, k: Union[int, T
         tgt = torch.cat([seg[keep_all], rep])
         order = torch.argsort(tgt, stable=True)                 # grouped by target node
         return pos[order], tgt[order]
+    hub = ~take_all & (deg > HUB_FACTOR * k)
+    if hubs and bool(hub.any()):
+        return _with_hubs(colptr, row, nodes, k, hub, generator)
     key = seg.double() + torch.rand(seg.numel(), generator=generator, dtype=torch.float64)
     order = torch.argsort(key)                                  # grouped by node, random order inside a node
     rank = torch.arange(seg.numel()) - seg_start[seg[order]]
     limit = torch.where(take_all, deg, k)
     keep = order[rank < limit[seg[order]]]
     return start[seg[keep]] + offs[keep], seg[keep]
+
+
+#: a node with more than ``HUB_FACTOR * k`` neighbours draws its ``k`` directly instead of sorting all of them
+HUB_FACTOR = 8
+
+
+def _with_hubs(colptr: Tensor, row: Tensor, nodes: Tensor, k: Tensor, hub: Tensor,
+               generator: Optional[torch.Generator]):
+    """:func:`sample_neighbors` without replacement where the ``hub`` nodes (degree ``> HUB_FACTOR * k``) draw
+    ``2k`` offsets with replacement, keep the distinct ones and ``k`` of those at random: a uniform ``k``-subset
+    (the distinct set is exchangeable), at ``O(k)`` instead of ``O(degree)`` per hub. A hub left with fewer than
+    ``k`` distinct draws (probability below ``1e-9`` at these degrees) goes through the exact path."""
+    idx = torch.arange(nodes.numel())
+    h = idx[hub]
+    kh, start = k[h], colptr[nodes[h]]
+    deg = colptr[nodes[h] + 1] - start
+    rep = torch.arange(h.numel()).repeat_interleave(2 * kh)
+    off = (torch.rand(rep.numel(), generator=generator, dtype=torch.float64) * deg[rep]).long()
+    pair = torch.unique(rep * (int(deg.max()) + 1) + off)      # distinct (hub, offset), grouped by hub
+    rep, off = pair // (int(deg.max()) + 1), pair % (int(deg.max()) + 1)
+    distinct = torch.bincount(rep, minlength=h.numel())
+    short = distinct < kh
+    key = rep.double() + torch.rand(rep.numel(), generator=generator, dtype=torch.float64)
+    order = torch.argsort(key)
+    first = torch.cumsum(distinct, 0) - distinct
+    rank = torch.arange(rep.numel()) - first[rep[order]]
+    keep = order[(rank < kh[rep[order]]) & ~short[rep[order]]]
+    rest = ~hub
+    rest[h[short]] = True
+    pos_r, seg_r = sample_neighbors(colptr, row, nodes[rest], k[rest], False, generator, hubs=False) if bool(rest.any()) else (
+        torch.empty(0, dtype=torch.long), torch.empty(0, dtype=torch.long))
+    return torch.cat([pos_r, start[rep[keep]] + off[keep]]), torch.cat([idx[rest][seg_r], h[rep[keep]]])
 
 
 def _per_hop(value: Fanout, hops: int, name: str) -> Optional[List[int]]:

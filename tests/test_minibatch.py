@@ -140,3 +140,25 @@ def test_torchrun_two_ranks_write_one_result(data_root, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count('test accuracy') == 1  # rank 0 reports
     assert json.loads(out.read_text())['environment']['world_size'] == 2
+
+
+def test_hub_neighbours_are_drawn_directly_uniform_and_distinct():
+    """A node with 4000 in-neighbours and fan-out 10 (a feature-node hub) takes the O(k) path: exactly 10 distinct
+    neighbours per draw, each neighbour with probability 10/4000 (binomial mean and spread over 1500 draws)."""
+    from graphite.sampling import sample_neighbors
+    deg = 4000
+    row = torch.arange(1, deg + 6)                                  # node 0: 4000 in-neighbours, node 1: 5
+    colptr = torch.tensor([0, deg, deg + 5] + [deg + 5] * (deg + 5))
+    g = torch.Generator().manual_seed(0)
+    counts = torch.zeros(deg)
+    draws = 1500
+    for _ in range(draws):
+        pos, seg = sample_neighbors(colptr, row, torch.tensor([0, 1]), 10, generator=g)
+        hub = pos[seg == 0]
+        assert hub.numel() == 10 and hub.unique().numel() == 10 and int((seg == 1).sum()) == 5
+        counts[hub] += 1
+    p = 10 / deg
+    freq = counts / draws
+    assert abs(float(freq.mean()) - p) < 1e-6                        # 10 per draw, all inside the hub's range
+    expected_std = (p * (1 - p) / draws) ** 0.5
+    assert 0.85 * expected_std < float(freq.std()) < 1.15 * expected_std
