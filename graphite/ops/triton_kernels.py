@@ -83,12 +83,8 @@ def csr_reduce_kernel(rowptr_ptr, col_ptr, val_ptr, x_ptr, out_ptr, arg_ptr, F, 
 
 
 @triton.jit
-def sddmm_kernel(row_ptr, col_ptr, a_ptr, b_ptr, out_ptr, num_edges, F,
-                 BLOCK_E: tl.constexpr, BLOCK_F: tl.constexpr, ACC: tl.constexpr):
-    offs_e = tl.program_id(0) * BLOCK_E + tl.arange(0, BLOCK_E)
-    mask_e = offs_e < num_edges
-    r = tl.load(row_ptr + offs_e, mask=mask_e, other=0)
-    c = tl.load(col_ptr + offs_e, mask=mask_e, other=0)
+def _edge_dot(a_ptr, b_ptr, r, c, mask_e, F, BLOCK_E: tl.constexpr, BLOCK_F: tl.constexpr, ACC: tl.constexpr):
+    """``[BLOCK_E]`` dot products ``<a[r_e], b[c_e]>`` over the ``F`` features, accumulated in ``ACC``."""
     acc = tl.zeros([BLOCK_E], dtype=ACC)
     for f0 in range(0, F, BLOCK_F):
         offs_f = f0 + tl.arange(0, BLOCK_F)
@@ -96,6 +92,17 @@ def sddmm_kernel(row_ptr, col_ptr, a_ptr, b_ptr, out_ptr, num_edges, F,
         av = tl.load(a_ptr + r[:, None] * F + offs_f[None, :], mask=m2, other=0.0).to(ACC)
         bv = tl.load(b_ptr + c[:, None] * F + offs_f[None, :], mask=m2, other=0.0).to(ACC)
         acc += tl.sum(av * bv, axis=1)
+    return acc
+
+
+@triton.jit
+def sddmm_kernel(row_ptr, col_ptr, a_ptr, b_ptr, out_ptr, num_edges, F,
+                 BLOCK_E: tl.constexpr, BLOCK_F: tl.constexpr, ACC: tl.constexpr):
+    offs_e = tl.program_id(0) * BLOCK_E + tl.arange(0, BLOCK_E)
+    mask_e = offs_e < num_edges
+    r = tl.load(row_ptr + offs_e, mask=mask_e, other=0)
+    c = tl.load(col_ptr + offs_e, mask=mask_e, other=0)
+    acc = _edge_dot(a_ptr, b_ptr, r, c, mask_e, F, BLOCK_E, BLOCK_F, ACC)
     tl.store(out_ptr + offs_e, acc.to(out_ptr.dtype.element_ty), mask=mask_e)
 
 
@@ -132,13 +139,7 @@ def gated_edge_grad_kernel(row_ptr, col_ptr, val_ptr, s_dst_ptr, s_src_ptr, grad
     mask_e = offs_e < num_edges
     r = tl.load(row_ptr + offs_e, mask=mask_e, other=0)
     c = tl.load(col_ptr + offs_e, mask=mask_e, other=0)
-    dot = tl.zeros([BLOCK_E], dtype=ACC)
-    for f0 in range(0, F, BLOCK_F):
-        offs_f = f0 + tl.arange(0, BLOCK_F)
-        m2 = mask_e[:, None] & (offs_f < F)[None, :]
-        gv = tl.load(grad_ptr + r[:, None] * F + offs_f[None, :], mask=m2, other=0.0).to(ACC)
-        xv = tl.load(x_ptr + c[:, None] * F + offs_f[None, :], mask=m2, other=0.0).to(ACC)
-        dot += tl.sum(gv * xv, axis=1)
+    dot = _edge_dot(grad_ptr, x_ptr, r, c, mask_e, F, BLOCK_E, BLOCK_F, ACC)
     s_i = tl.load(s_dst_ptr + r, mask=mask_e, other=0.0).to(ACC)
     s_j = tl.load(s_src_ptr + c, mask=mask_e, other=0.0).to(ACC)
     t = _tanh((s_i + s_j) * inv_tau)
