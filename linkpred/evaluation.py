@@ -12,8 +12,8 @@ re-exported here); this module adds the link-prediction protocol: MRR negatives 
   (:func:`sample_mrr_negatives`: tails :math:`v'` uniform over all nodes; :func:`filter_mask` marks the tails that
   are true edges of :math:`u` or :math:`u` itself, which the *filtered* MRR does not count; default
   :math:`Q = 100`, ``NUM_MRR_NEGATIVES``), or against all the split's shared negatives (HeaRT's existing setting),
-  or against its own hard negatives (HeaRT), see :func:`split_metrics` and :mod:`linkpred.protocols`. The rank is the OGB
-  ``ogbl-citation2`` one with ties split evenly,
+  or against its own hard negatives (HeaRT), see :func:`split_metrics` and :mod:`linkpred.protocols`. The rank is
+  the OGB ``ogbl-citation2`` one with ties split evenly,
   :math:`r = 1 + \#\{q: s_q > s_+\} + \tfrac12 \#\{q: s_q = s_+\}`, and :math:`\mathrm{MRR} = \mathrm{mean}(1/r)`.
 
 All values are in :math:`[0, 1]`.

@@ -1,6 +1,11 @@
 r"""Training and evaluation of link predictors (protocol of Zhu et al., NeurIPS 2024 / Li et al., NeurIPS 2023).
 
-* **Split**: :class:`torch_geometric.transforms.RandomLinkSplit` on the undirected graph (self-loops removed),
+* **Protocols** (:func:`make_split`, :mod:`linkpred.protocols`): ``random`` is described below;
+  ``heart-existing``/``heart`` use one fixed split for all seeds, the training edges for message passing at
+  validation and test, and (``remove_target_edges``, default on for them) take each batch's target edges out of
+  the training graph (batches of 1024 unless ``batch_size`` is set), as HeaRT does.
+* **Split** (``random``): :class:`torch_geometric.transforms.RandomLinkSplit` on the undirected graph (self-loops
+  removed),
   ``val``/``test`` fractions of the edges (default 5 % / 10 %, i.e. 85/5/10), one PyG-sampled negative per val/test
   positive. Message passing uses the training edges for training and validation and training + validation edges
   for testing (RandomLinkSplit's convention).
@@ -11,8 +16,11 @@ r"""Training and evaluation of link predictors (protocol of Zhu et al., NeurIPS 
   best validation ``metric`` (``mrr`` by default); stop after ``patience`` epochs without improvement. A ``metric``
   that cannot discriminate on the split (``hits@K`` with ``K`` >= the validation negatives, where it is 1.0 at
   every epoch) is refused with the metric to use instead.
-* **Metrics**: :mod:`linkpred.evaluation` (AUC, Hits@20/50/100 against the shared val/test negatives, MRR against
-  ``mrr_negatives`` uniform tails per positive, default 100).
+* **Metrics**: :func:`linkpred.evaluation.split_metrics` (``random``: AUC, OGB Hits@K against the shared val/test
+  negatives, filtered MRR against ``mrr_negatives`` uniform tails per positive, default 100; ``heart-existing``:
+  MRR against all the shared negatives; ``heart``: MRR and Hits@K per positive against its hard negatives). When
+  validation and test share one message-passing graph, the test metrics at each metric's own best validation
+  epoch (HeaRT's ``Logger``) are returned too, as ``test_per_metric_selection``.
 * **Modes**: ``'full'`` -- the encoder runs on the whole message-passing graph at each step and the supervision
   edges are cut into batches of ``batch_size`` (``0`` = all at once); ``'minibatch'`` -- PyG's
   :class:`~torch_geometric.loader.LinkNeighborLoader` with :class:`linkpred.sampling.TorchNeighborSampler`

@@ -172,13 +172,14 @@ def run_linkpred(dataset: str, encoder: Optional[str], decoder: Optional[str], p
         ``metrics_std`` (mean / std over runs of ``auc, mrr, hits@20, hits@50, hits@100`` on the test set),
         ``val_metrics``, ``per_run`` (all test metrics per run), ``best_epochs``, ``encoder``, ``decoder``,
         ``separate_ego``, ``dataset_options`` and ``warnings`` (metrics that cannot discriminate on these splits,
-        see :func:`linkpred.evaluation.metric_warnings`).
+        see :func:`linkpred.evaluation.metric_warnings`); and ``protocol``, ``seeds``, ``per_run_val``,
+        ``split`` (seed, source, SHA-256, sizes), ``message_passing`` (edges of the graph used in training, at
+        validation and at test), ``negatives_per_positive``, ``target_edges_removed_in_training``, ``batch_size``,
+        ``selection``, ``complete`` and, when validation and test share one graph, ``metrics_per_metric_selection``
+        (each metric at its own best validation epoch, as HeaRT's ``Logger`` reports).
     """
-    import numpy as np
-    import torch
     from tqdm import tqdm
 
-    from graphite.cli.results_io import environment
     from linkpred.evaluation import MetricWarning, metric_warnings
     from linkpred.model import model_name
     from linkpred.training import check_params, train_link_predictor
