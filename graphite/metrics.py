@@ -8,7 +8,14 @@ r"""Evaluation metrics shared by node classification and link prediction, with O
   rule). When :math:`K \ge Q` (the number of negatives a positive is ranked against) the metric can no longer tell
   models apart: a :class:`MetricWarning` says so (:func:`nondiscriminating` gives the message without computing);
 * :func:`mrr` -- mean reciprocal rank of each positive among its own negatives ``[P, Q]``, OGB ``ogbl-citation2``
-  rank with ties split evenly, :math:`r = 1 + \#\{s_q > s_+\} + \tfrac12 \#\{s_q = s_+\}`.
+  rank with ties split evenly, :math:`r = 1 + \#\{s_q > s_+\} + \tfrac12 \#\{s_q = s_+\}`; an optional boolean
+  ``mask`` ``[P, Q]`` keeps only the negatives that count (*filtered* ranking: a negative that is a true edge is
+  dropped, as in knowledge-graph and HeaRT evaluation);
+* :func:`positive_ranks` -- that rank of every positive (HeaRT's ``eval_mrr``/``eval_hard_negs``: the mean of the
+  optimistic and pessimistic rank), and :func:`ranking_metrics` -- MRR and per-positive Hits@K
+  (:math:`\mathrm{mean}(r \le K)`, HeaRT's hard-negative Hits@K) from the same ranks;
+* :func:`mrr_shared` -- MRR of each positive ranked against *all* the shared negatives ``[Q]`` (HeaRT's existing
+  setting: ``neg.repeat(P, 1)`` without building the ``[P, Q]`` matrix).
 
 Every function checks what it gets as OGB's :class:`~ogb.linkproppred.Evaluator` does and more: tensors or NumPy
 arrays of the documented shapes, non-empty, finite scores, an ``int`` :math:`K \ge 1` (``2.7``, ``'2'`` and
@@ -26,8 +33,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ['accuracy', 'roc_auc', 'auc', 'hits_at_k', 'mrr', 'nondiscriminating', 'parse_metric', 'Evaluator',
-           'MetricWarning']
+__all__ = ['accuracy', 'roc_auc', 'auc', 'hits_at_k', 'mrr', 'mrr_shared', 'positive_ranks', 'ranking_metrics',
+           'nondiscriminating', 'parse_metric', 'Evaluator', 'MetricWarning']
 
 ArrayLike = Union[Tensor, np.ndarray]
 
@@ -128,13 +135,47 @@ def hits_at_k(pos: ArrayLike, neg: ArrayLike, k: int) -> float:
     return float((p > kth).mean())
 
 
-def mrr(pos: ArrayLike, neg: ArrayLike) -> float:
-    """Mean reciprocal rank of ``pos[i]`` ``[P]`` among its own negatives ``neg[i]`` ``[P, Q]`` (ties split evenly)."""
+def positive_ranks(pos: ArrayLike, neg: ArrayLike, mask: Optional[ArrayLike] = None) -> np.ndarray:
+    """Rank ``[P]`` of ``pos[i]`` among its own negatives ``neg[i]`` ``[P, Q]``: ``1 + #{neg > pos} + #{neg == pos}/2``
+    (HeaRT's/OGB's mean of optimistic and pessimistic rank); with ``mask`` ``[P, Q]`` (bool) only the negatives
+    where it is ``True`` count (filtered ranking)."""
     p, n = _as_array('pos', pos, 1), _as_array('neg', neg, 2)
     if n.shape[0] != p.shape[0]:
         raise ValueError(f'neg must have one row per positive: {n.shape[0]} rows for {p.shape[0]} positives')
     p = p[:, None]
-    rank = 1.0 + (n > p).sum(1) + 0.5 * (n == p).sum(1)
+    gt, eq = n > p, n == p
+    if mask is not None:
+        m = mask.detach().cpu().numpy() if isinstance(mask, Tensor) else np.asarray(mask)
+        if m.dtype != bool or m.shape != n.shape:
+            raise ValueError(f'mask must be a bool array of shape {n.shape}, got {m.dtype} {m.shape}')
+        gt, eq = gt & m, eq & m
+    return 1.0 + gt.sum(1) + 0.5 * eq.sum(1)
+
+
+def mrr(pos: ArrayLike, neg: ArrayLike, mask: Optional[ArrayLike] = None) -> float:
+    """Mean reciprocal rank of ``pos[i]`` ``[P]`` among its own negatives ``neg[i]`` ``[P, Q]`` (ties split evenly;
+    ``mask``: filtered, see :func:`positive_ranks`)."""
+    return float((1.0 / positive_ranks(pos, neg, mask)).mean())
+
+
+def ranking_metrics(pos: ArrayLike, neg: ArrayLike, ks=(1, 3, 10, 20, 50, 100),
+                    mask: Optional[ArrayLike] = None) -> Dict[str, float]:
+    """``{'mrr', 'hits@K'...}`` from the per-positive ranks (:func:`positive_ranks`): Hits@K is the fraction of
+    positives with rank ``<= K`` (HeaRT's ``eval_hard_negs``), not OGB's shared-negative Hits@K."""
+    r = positive_ranks(pos, neg, mask)
+    out = {'mrr': float((1.0 / r).mean())}
+    for k in ks:
+        out[f'hits@{_check_k(k)}'] = float((r <= k).mean())
+    return out
+
+
+def mrr_shared(pos: ArrayLike, neg: ArrayLike) -> float:
+    """MRR of every positive ``[P]`` ranked against all the shared negatives ``[Q]`` (same rank as :func:`mrr`;
+    ``O((P + Q) log Q)``)."""
+    p, n = _as_array('pos', pos, 1), np.sort(_as_array('neg', neg, 1))
+    below = np.searchsorted(n, p, side='left')      # negatives < pos
+    upto = np.searchsorted(n, p, side='right')      # negatives <= pos
+    rank = 1.0 + (n.size - upto) + 0.5 * (upto - below)
     return float((1.0 / rank).mean())
 
 

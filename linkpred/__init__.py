@@ -14,8 +14,10 @@ Modules (one concept each; import what you need, nothing heavy is imported here)
 * :mod:`linkpred.synthetic` -- seeded generator with a similarity knob ``S`` in ``[-1, 1]``;
 * :mod:`linkpred.evaluation` -- AUC, Hits@K (OGB), MRR (:mod:`graphite.metrics`) against sampled negatives, and
   warnings for metrics that cannot discriminate;
+* :mod:`linkpred.protocols` -- evaluation protocols ``random``, ``heart-existing`` and ``heart`` (HeaRT, Li et al.
+  NeurIPS 2023): fixed cached split with checksum, hard negatives;
 * :mod:`linkpred.sampling` -- pure-PyTorch neighbour sampler for PyG's ``LinkNeighborLoader``;
 * :mod:`linkpred.training` -- edge split, full-batch / mini-batch training, test at the best validation epoch.
 """
 __all__ = ['encoders', 'decoders', 'model', 'propagation', 'heuristics', 'similarity', 'synthetic', 'evaluation',
-           'sampling', 'training']
+           'sampling', 'training', 'protocols']

@@ -9,9 +9,11 @@ re-exported here); this module adds the link-prediction protocol: MRR negatives 
   :math:`K` negatives, as in OGB). With :math:`K \ge` the number of negatives it cannot discriminate:
   :class:`~graphite.metrics.MetricWarning`, and :func:`metric_warnings` lists such metrics for a result.
 * **MRR**: every positive :math:`(u, v)` is ranked against its own :math:`Q` negatives :math:`(u, v'_1..v'_Q)`
-  (:func:`sample_mrr_negatives`: tails :math:`v'` uniform over all nodes, unfiltered, so a negative is a true edge
-  with probability about :math:`d_u / N`; default :math:`Q = 100`, ``NUM_MRR_NEGATIVES``). The rank is the OGB
-  ``ogbl-citation2`` one with ties split evenly,
+  (:func:`sample_mrr_negatives`: tails :math:`v'` uniform over all nodes; :func:`filter_mask` marks the tails that
+  are true edges of :math:`u` or :math:`u` itself, which the *filtered* MRR does not count; default
+  :math:`Q = 100`, ``NUM_MRR_NEGATIVES``), or against all the split's shared negatives (HeaRT's existing setting),
+  or against its own hard negatives (HeaRT), see :func:`split_metrics` and :mod:`linkpred.protocols`. The rank is
+  the OGB ``ogbl-citation2`` one with ties split evenly,
   :math:`r = 1 + \#\{q: s_q > s_+\} + \tfrac12 \#\{q: s_q = s_+\}`, and :math:`\mathrm{MRR} = \mathrm{mean}(1/r)`.
 
 All values are in :math:`[0, 1]`.
@@ -23,13 +25,13 @@ from typing import Dict, Iterable, Optional
 import torch
 from torch import Tensor
 
-from graphite.metrics import MetricWarning, auc, hits_at_k, mrr, nondiscriminating
+from graphite.metrics import MetricWarning, auc, hits_at_k, mrr, mrr_shared, nondiscriminating, ranking_metrics
 
-__all__ = ['auc', 'hits_at_k', 'mrr', 'sample_mrr_negatives', 'link_metrics', 'metric_warnings',
-           'NUM_MRR_NEGATIVES', 'HITS_KS', 'METRICS', 'MetricWarning', 'nondiscriminating']
+__all__ = ['auc', 'hits_at_k', 'mrr', 'sample_mrr_negatives', 'filter_mask', 'link_metrics', 'split_metrics',
+           'metric_warnings', 'NUM_MRR_NEGATIVES', 'HITS_KS', 'METRICS', 'MetricWarning', 'nondiscriminating']
 
 NUM_MRR_NEGATIVES = 100
-HITS_KS = (20, 50, 100)
+HITS_KS = (1, 3, 10, 20, 50, 100)
 METRICS = ('auc', 'mrr') + tuple(f'hits@{k}' for k in HITS_KS)
 
 
@@ -46,6 +48,34 @@ def sample_mrr_negatives(pos_edge_index: Tensor, num_nodes: int, num_negatives: 
             raise ValueError(f'{name} must be an int >= 1, got {v!r}')
     g = torch.Generator().manual_seed(int(seed))
     return torch.randint(num_nodes, (pos_edge_index.size(1), num_negatives), generator=g)
+
+
+def filter_mask(heads: Tensor, tails: Tensor, true_keys: Tensor, num_nodes: int) -> Tensor:
+    """``[P, Q]`` bool: ``True`` where ``(heads[i], tails[i, q])`` is no true edge (``true_keys``: sorted undirected
+    keys, :func:`linkpred.protocols.edge_keys`) and no self-pair -- the negatives a filtered MRR counts."""
+    h = heads[:, None].expand_as(tails)
+    keys = torch.minimum(h, tails) * num_nodes + torch.maximum(h, tails)
+    return ~torch.isin(keys, true_keys) & (h != tails)
+
+
+def split_metrics(pos: Tensor, neg: Optional[Tensor] = None, rank_neg: Optional[Tensor] = None,
+                  rank_mask: Optional[Tensor] = None, hits_ks: Iterable[int] = HITS_KS) -> Dict[str, float]:
+    """The metrics of one evaluation set under any protocol (:mod:`linkpred.protocols`).
+
+    * ``neg`` ``[Q]`` (shared negatives): ``auc`` and OGB ``hits@K``; the ``mrr`` ranks each positive against all
+      ``Q`` of them unless ``rank_neg`` is given (HeaRT's existing setting);
+    * ``rank_neg`` ``[P, Q']`` (per-positive negatives) with ``neg``: ``mrr`` against them (filtered by ``rank_mask``;
+      ``random``); without ``neg``: ``mrr`` and per-positive ``hits@K`` = mean(rank <= K) (HeaRT's hard negatives).
+    """
+    if neg is None:
+        if rank_neg is None:
+            raise ValueError('split_metrics needs neg, rank_neg or both')
+        return ranking_metrics(pos, rank_neg, hits_ks, rank_mask)
+    out = {'auc': auc(pos, neg)}
+    out['mrr'] = mrr_shared(pos, neg) if rank_neg is None else mrr(pos, rank_neg, rank_mask)
+    for k in hits_ks:
+        out[f'hits@{k}'] = hits_at_k(pos, neg, k)
+    return out
 
 
 def link_metrics(pos: Tensor, neg: Tensor, pos_mrr: Optional[Tensor] = None, neg_mrr: Optional[Tensor] = None,

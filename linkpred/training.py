@@ -1,6 +1,11 @@
 r"""Training and evaluation of link predictors (protocol of Zhu et al., NeurIPS 2024 / Li et al., NeurIPS 2023).
 
-* **Split**: :class:`torch_geometric.transforms.RandomLinkSplit` on the undirected graph (self-loops removed),
+* **Protocols** (:func:`make_split`, :mod:`linkpred.protocols`): ``random`` is described below;
+  ``heart-existing``/``heart`` use one fixed split for all seeds, the training edges for message passing at
+  validation and test, and (``remove_target_edges``, default on for them) take each batch's target edges out of
+  the training graph (batches of 1024 unless ``batch_size`` is set), as HeaRT does.
+* **Split** (``random``): :class:`torch_geometric.transforms.RandomLinkSplit` on the undirected graph (self-loops
+  removed),
   ``val``/``test`` fractions of the edges (default 5 % / 10 %, i.e. 85/5/10), one PyG-sampled negative per val/test
   positive. Message passing uses the training edges for training and validation and training + validation edges
   for testing (RandomLinkSplit's convention).
@@ -11,8 +16,11 @@ r"""Training and evaluation of link predictors (protocol of Zhu et al., NeurIPS 
   best validation ``metric`` (``mrr`` by default); stop after ``patience`` epochs without improvement. A ``metric``
   that cannot discriminate on the split (``hits@K`` with ``K`` >= the validation negatives, where it is 1.0 at
   every epoch) is refused with the metric to use instead.
-* **Metrics**: :mod:`linkpred.evaluation` (AUC, Hits@20/50/100 against the shared val/test negatives, MRR against
-  ``mrr_negatives`` uniform tails per positive, default 100).
+* **Metrics**: :func:`linkpred.evaluation.split_metrics` (``random``: AUC, OGB Hits@K against the shared val/test
+  negatives, filtered MRR against ``mrr_negatives`` uniform tails per positive, default 100; ``heart-existing``:
+  MRR against all the shared negatives; ``heart``: MRR and Hits@K per positive against its hard negatives). When
+  validation and test share one message-passing graph, the test metrics at each metric's own best validation
+  epoch (HeaRT's ``Logger``) are returned too, as ``test_per_metric_selection``.
 * **Modes**: ``'full'`` -- the encoder runs on the whole message-passing graph at each step and the supervision
   edges are cut into batches of ``batch_size`` (``0`` = all at once); ``'minibatch'`` -- PyG's
   :class:`~torch_geometric.loader.LinkNeighborLoader` with :class:`linkpred.sampling.TorchNeighborSampler`
@@ -26,7 +34,7 @@ from __future__ import annotations
 import copy
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Dict, Optional
 
 import torch
@@ -36,11 +44,13 @@ from torch_geometric.data import Data
 from torch_geometric.transforms import RandomLinkSplit
 from torch_geometric.utils import coalesce, negative_sampling, remove_self_loops, to_undirected
 
-from linkpred.evaluation import METRICS, NUM_MRR_NEGATIVES, link_metrics, nondiscriminating, sample_mrr_negatives
+from linkpred.evaluation import (METRICS, NUM_MRR_NEGATIVES, filter_mask, nondiscriminating, sample_mrr_negatives,
+                                 split_metrics)
 from linkpred.model import LinkPredictor, build_link_predictor
+from linkpred.protocols import PROTOCOLS, cached_heart_negatives, edge_keys, fixed_split, read_heart_split
 
-__all__ = ['DEFAULT_PARAMS', 'LinkSplit', 'split_edges', 'evaluate', 'train_link_predictor', 'prepare_graph',
-           'check_params']
+__all__ = ['DEFAULT_PARAMS', 'LinkSplit', 'split_edges', 'make_split', 'evaluate', 'train_link_predictor',
+           'prepare_graph', 'check_params']
 
 #: defaults of every training / model hyperparameter (``params`` of the runner and of the YAML configs)
 DEFAULT_PARAMS: Dict[str, object] = {
@@ -48,7 +58,7 @@ DEFAULT_PARAMS: Dict[str, object] = {
     'heads': 4, 'K': 10, 'alpha': 0.1,
     'lr': 5e-4, 'weight_decay': 0.0, 'epochs': 300, 'eval_every': 5, 'patience': 50, 'batch_size': 0,
     'mode': 'full', 'num_neighbors': [15, 10], 'mrr_negatives': NUM_MRR_NEGATIVES, 'metric': 'mrr',
-    'val': 0.05, 'test': 0.1,
+    'val': 0.05, 'test': 0.1, 'remove_target_edges': None, 'grad_clip': 0.0,
 }
 _ENCODER_EXTRA = {'gat': ('heads',), 'gatv2': ('heads',), 'gprgnn': ('K', 'alpha')}
 _POSITIVE_INTS = ('hidden_channels', 'num_layers', 'epochs', 'eval_every', 'patience', 'mrr_negatives')
@@ -69,9 +79,12 @@ def check_params(params: Optional[dict]) -> dict:
         raise ValueError(f"batch_size must be an int >= 0 (0 = all at once), got {p['batch_size']!r}")
     if p['mode'] not in ('full', 'minibatch'):
         raise ValueError(f"mode must be 'full' or 'minibatch', got {p['mode']!r}")
+    if p['remove_target_edges'] not in (None, True, False):
+        raise ValueError(f"remove_target_edges must be true, false or null (protocol default), got "
+                         f"{p['remove_target_edges']!r}")
     if p['metric'] not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {p['metric']!r}")
-    for k in ('lr', 'weight_decay', 'dropout', 'decoder_dropout'):
+    for k in ('lr', 'weight_decay', 'dropout', 'decoder_dropout', 'grad_clip'):
         try:  # YAML reads 5e-4 (no dot) as a string
             v = float(p[k]) if not isinstance(p[k], bool) else math.nan
         except (TypeError, ValueError):
@@ -95,8 +108,18 @@ class LinkSplit:
     val_neg: Tensor
     test_pos: Tensor
     test_neg: Tensor
-    val_mrr: Tensor
-    test_mrr: Tensor
+    val_mrr: Optional[Tensor]
+    test_mrr: Optional[Tensor]
+    #: ``'random'``, ``'heart-existing'`` or ``'heart'`` (:mod:`linkpred.protocols`)
+    protocol: str = 'random'
+    #: ``[P, Q]`` bool: which MRR tails count (filtered ranking; ``random``)
+    val_mrr_mask: Optional[Tensor] = None
+    test_mrr_mask: Optional[Tensor] = None
+    #: ``[P, Q, 2]`` per-positive negative pairs (``heart``)
+    val_rank: Optional[Tensor] = None
+    test_rank: Optional[Tensor] = None
+    #: what the result JSON records about the split (graphs used for message passing, negatives, checksums)
+    info: Dict[str, object] = field(default_factory=dict)
 
 
 def prepare_graph(data: Data) -> Data:
@@ -146,23 +169,113 @@ def split_edges(data: Data, val: float = 0.05, test: float = 0.1, seed: int = 0,
             out.num_graph_nodes = n
         return out
 
+    keys = torch.unique(edge_keys(g.edge_index, n))
+    vm = sample_mrr_negatives(va.pos_edge_label_index, n, mrr_negatives, seed + 1)
+    tm = sample_mrr_negatives(te.pos_edge_label_index, n, mrr_negatives, seed + 2)
+    info = {'protocol': 'random', 'split_seed': seed, 'negatives_per_positive': {
+                'auc/hits': 'one shared uniform non-edge per positive (RandomLinkSplit)',
+                'mrr': f'{mrr_negatives} uniform tails per positive, filtered (true edges and the head not counted)'},
+            'message_passing': {'train': 'train edges', 'val': 'train edges', 'test': 'train + val edges'}}
     return LinkSplit(n, mp(tr), mp(va), mp(te), tr.pos_edge_label_index, va.pos_edge_label_index,
-                     va.neg_edge_label_index, te.pos_edge_label_index, te.neg_edge_label_index,
-                     sample_mrr_negatives(va.pos_edge_label_index, n, mrr_negatives, seed + 1),
-                     sample_mrr_negatives(te.pos_edge_label_index, n, mrr_negatives, seed + 2))
+                     va.neg_edge_label_index, te.pos_edge_label_index, te.neg_edge_label_index, vm, tm,
+                     protocol='random', val_mrr_mask=filter_mask(va.pos_edge_label_index[0], vm, keys, n),
+                     test_mrr_mask=filter_mask(te.pos_edge_label_index[0], tm, keys, n), info=info)
+
+
+def make_split(data: Data, protocol: str = 'heart-existing', seed: int = 0, split_seed: int = 0,
+               name: Optional[str] = None, transform: Optional[Callable[[Data], Data]] = None,
+               val: float = 0.05, test: float = 0.1, mrr_negatives: int = NUM_MRR_NEGATIVES,
+               heart_negatives: int = 500, split_dir: Optional[str] = None, cache: Optional[str] = None) -> LinkSplit:
+    """The split of ``protocol`` (:mod:`linkpred.protocols`).
+
+    ``random``: :func:`split_edges` with ``seed`` (a new split per seed). ``heart-existing``/``heart``: one fixed
+    split from ``split_seed`` (cached under ``name``, or HeaRT's files in ``split_dir``), independent of ``seed``;
+    message passing on the training edges only; ``heart`` adds ``heart_negatives`` hard negatives per positive
+    (seeded by ``split_seed``, cached).
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f'protocol must be one of {PROTOCOLS}, got {protocol!r}')
+    if protocol == 'random':
+        if split_dir is not None:
+            raise ValueError("split_dir (HeaRT's split files) needs protocol heart-existing or heart")
+        return split_edges(data, val, test, seed=seed, mrr_negatives=mrr_negatives, transform=transform)
+    g = prepare_graph(data)
+    n = g.num_nodes
+    if split_dir is not None:
+        spl = read_heart_split(split_dir, n)
+    else:
+        spl = fixed_split(g.edge_index, n, split_seed, val, test, name=name, cache=cache)
+    t = spl['tensors']
+    train_ei = to_undirected(t['train_pos'], num_nodes=n)
+    graph = Data(x=g.x, edge_index=train_ei, num_nodes=n)
+    if transform is not None:
+        graph = transform(graph)
+        graph.num_graph_nodes = n
+    info = {'protocol': protocol, 'split_seed': spl['seed'], 'split_source': spl['source'],
+            'split_sha256': spl['sha256'], 'split_path': spl['path'],
+            'split_sizes': {k: int(v.size(1)) for k, v in t.items()},
+            'message_passing': {'train': 'train edges', 'val': 'train edges', 'test': 'train edges'}}
+    val_rank = test_rank = None
+    if protocol == 'heart':
+        hard, meta = cached_heart_negatives(spl, g.edge_index, g.x, name, heart_negatives, split_seed, cache=cache)
+        val_rank, test_rank = hard['valid'], hard['test']
+        info['negatives_per_positive'] = {'mrr/hits': f'{val_rank.size(1)} HeaRT hard negatives per positive '
+                                                      '(no true edge)'}
+        info['hard_negatives'] = {'source': meta['source'], 'sha256': meta['sha256'], 'path': meta['path'],
+                                  'seed': split_seed, 'num_samples': int(val_rank.size(1))}
+    else:
+        info['negatives_per_positive'] = {
+            'auc/hits': 'shared: one uniform non-edge per positive',
+            'mrr': f"each positive against all {t['valid_neg'].size(1)} (val) / {t['test_neg'].size(1)} (test) "
+                   'shared negatives'}
+    return LinkSplit(n, graph, graph, graph, t['train_pos'], t['valid_pos'],
+                     None if protocol == 'heart' else t['valid_neg'], t['test_pos'],
+                     None if protocol == 'heart' else t['test_neg'], None, None, protocol=protocol,
+                     val_rank=val_rank, test_rank=test_rank, info=info)
 
 
 @torch.no_grad()
-def evaluate(model: LinkPredictor, graph: Data, pos: Tensor, neg: Tensor, mrr_tails: Tensor,
-             num_nodes: int) -> Dict[str, float]:
-    """All metrics of ``model`` on one evaluation set (full-graph encoding of ``graph``)."""
+def _set_metrics(model: LinkPredictor, h: Tensor, pos: Tensor, neg: Optional[Tensor], mrr_tails: Optional[Tensor],
+                 mrr_mask: Optional[Tensor] = None, rank_pairs: Optional[Tensor] = None) -> Dict[str, float]:
+    s_pos = model.decode(h, pos)
+    s_neg = None if neg is None else model.decode(h, neg)
+    s_rank = None
+    if mrr_tails is not None:
+        q = mrr_tails.size(1)
+        s_rank = model.decode(h, torch.stack([pos[0].repeat_interleave(q), mrr_tails.reshape(-1)])).view(-1, q)
+    elif rank_pairs is not None:
+        q = rank_pairs.size(1)
+        s_rank = model.decode(h, rank_pairs.reshape(-1, 2).t()).view(-1, q)
+    return split_metrics(s_pos, s_neg, s_rank, mrr_mask)
+
+
+@torch.no_grad()
+def evaluate(model: LinkPredictor, graph: Data, pos: Tensor, neg: Optional[Tensor], mrr_tails: Optional[Tensor],
+             num_nodes: int, mrr_mask: Optional[Tensor] = None, rank_pairs: Optional[Tensor] = None,
+             h: Optional[Tensor] = None) -> Dict[str, float]:
+    """All metrics of ``model`` on one evaluation set (full-graph encoding of ``graph``, or the given ``h``; see
+    :func:`linkpred.evaluation.split_metrics` for which negatives give which metric)."""
     model.eval()
-    h = model.encode(graph.x, graph.edge_index, num_nodes)
-    s_pos, s_neg = model.decode(h, pos), model.decode(h, neg)
-    q = mrr_tails.size(1)
-    heads = pos[0].repeat_interleave(q)
-    s_mrr = model.decode(h, torch.stack([heads, mrr_tails.reshape(-1)])).view(-1, q)
-    return link_metrics(s_pos, s_neg, s_pos, s_mrr)
+    if h is None:
+        h = model.encode(graph.x, graph.edge_index, num_nodes)
+    return _set_metrics(model, h, pos, neg, mrr_tails, mrr_mask, rank_pairs)
+
+
+def _evaluate_split(model: LinkPredictor, split: LinkSplit, which: str, h: Optional[Tensor] = None):
+    pre = 'val' if which == 'val' else 'test'
+    return evaluate(model, getattr(split, f'{pre}_graph'), getattr(split, f'{pre}_pos'), getattr(split, f'{pre}_neg'),
+                    getattr(split, f'{pre}_mrr'), split.num_nodes, getattr(split, f'{pre}_mrr_mask'),
+                    getattr(split, f'{pre}_rank'), h)
+
+
+def remove_pairs(edge_index: Tensor, pairs: Tensor, num_nodes: int) -> Tensor:
+    """``edge_index`` without the (undirected) ``pairs``, either direction (HeaRT: a batch's target edges are taken
+    out of the graph the encoder aggregates over). Nodes ``>= num_nodes`` (feature nodes) are kept."""
+    keys = torch.unique(edge_keys(pairs, num_nodes))
+    graph_pair = (edge_index[0] < num_nodes) & (edge_index[1] < num_nodes)
+    hit = torch.zeros(edge_index.size(1), dtype=torch.bool)
+    hit[graph_pair] = torch.isin(edge_keys(edge_index[:, graph_pair], num_nodes), keys)
+    return edge_index[:, ~hit]
 
 
 def _bce(pos_logit: Tensor, neg_logit: Tensor) -> Tensor:
@@ -186,7 +299,13 @@ def train_link_predictor(split: LinkSplit, encoder: str, decoder: str, params: O
     """
     p = check_params(params)
     metric = p['metric']
-    why = nondiscriminating(metric, split.val_neg.size(1))
+    remove = p['remove_target_edges']
+    if remove is None:  # HeaRT removes each batch's target edges; the random protocol keeps today's behaviour
+        remove = split.protocol != 'random'
+    if remove and p['mode'] != 'full':
+        raise ValueError("remove_target_edges needs mode='full'")
+    bs_default = 1024 if remove else 0  # HeaRT's batch size; removing all targets at once would leave no graph
+    why = nondiscriminating(metric, (split.val_neg if split.val_neg is not None else split.val_rank).size(1))
     if why is not None:
         raise ValueError(f'model selection on {why}')
     torch.manual_seed(seed)
@@ -194,7 +313,7 @@ def train_link_predictor(split: LinkSplit, encoder: str, decoder: str, params: O
     x = split.train_graph.x
     extra = {k: p[k] for k in _ENCODER_EXTRA.get(encoder, ())}
     if encoder != 'none':  # full-batch training is transductive: keep the structure of the training graph
-        extra['cached'] = p['mode'] == 'full'
+        extra['cached'] = p['mode'] == 'full' and not remove
     model = build_link_predictor(encoder, decoder, x.size(1), int(p['hidden_channels']), int(p['num_layers']),
                                  float(p['dropout']), float(p['decoder_dropout']), p['separate_ego'], **extra)
     opt = torch.optim.Adam(model.parameters(), lr=float(p['lr']), weight_decay=float(p['weight_decay']))
@@ -209,20 +328,25 @@ def train_link_predictor(split: LinkSplit, encoder: str, decoder: str, params: O
         loader = link_neighbor_loader(tg, list(p['num_neighbors']), train_pos,
                                       batch_size=int(p['batch_size']) or 1024, shuffle=True)
     known = _graph_edges(tg, n)
+    shared_graph = split.val_graph is split.test_graph
+    heart_best: Dict[str, list] = {}  # metric -> [best val, test then] (HeaRT's Logger: each metric on its own)
     best, best_state, best_val = -math.inf, None, None
     best_epoch, since, epoch = 0, 0, 0
     for epoch in range(1, int(p['epochs']) + 1):
         model.train()
         if loader is None:
             neg = negative_sampling(known, num_nodes=n, num_neg_samples=train_pos.size(1))
-            bs = int(p['batch_size']) or train_pos.size(1)
+            bs = int(p['batch_size']) or bs_default or train_pos.size(1)
             perm = torch.randperm(train_pos.size(1))
             for s in range(0, perm.numel(), bs):
                 idx = perm[s:s + bs]
                 opt.zero_grad()
-                h = model.encode(tg.x, tg.edge_index, n)
+                ei = remove_pairs(tg.edge_index, train_pos[:, idx], n) if remove else tg.edge_index
+                h = model.encode(tg.x, ei, n)
                 loss = _bce(model.decode(h, train_pos[:, idx]), model.decode(h, neg[:, idx[idx < neg.size(1)]]))
                 loss.backward()
+                if float(p['grad_clip']) > 0:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), float(p['grad_clip']))
                 opt.step()
         else:
             for batch in loader:
@@ -234,7 +358,17 @@ def train_link_predictor(split: LinkSplit, encoder: str, decoder: str, params: O
         if progress is not None:
             progress.update(1)
         if epoch % int(p['eval_every']) == 0 or epoch == int(p['epochs']):
-            val = evaluate(model, split.val_graph, split.val_pos, split.val_neg, split.val_mrr, n)
+            h = None
+            if shared_graph:  # one encoding serves validation and test (HeaRT evaluates both every time)
+                model.eval()
+                with torch.no_grad():
+                    h = model.encode(split.val_graph.x, split.val_graph.edge_index, n)
+            val = _evaluate_split(model, split, 'val', h)
+            if shared_graph:
+                test_now = _evaluate_split(model, split, 'test', h)
+                for k, v in val.items():
+                    if k not in heart_best or v > heart_best[k][0]:
+                        heart_best[k] = [v, test_now[k], epoch]
             if on_eval is not None:
                 on_eval(epoch, val[metric])
             if val[metric] > best:
@@ -246,8 +380,10 @@ def train_link_predictor(split: LinkSplit, encoder: str, decoder: str, params: O
                 if since >= int(p['patience']):
                     break
     model.load_state_dict(best_state)
-    test = evaluate(model, split.test_graph, split.test_pos, split.test_neg, split.test_mrr, n)
-    return {'val': best_val, 'test': test, 'best_epoch': best_epoch, 'epochs': epoch, 'model': model}
+    test = _evaluate_split(model, split, 'test')
+    return {'val': best_val, 'test': test, 'best_epoch': best_epoch, 'epochs': epoch, 'model': model,
+            'remove_target_edges': bool(remove), 'batch_size': int(p['batch_size']) or bs_default,
+            'test_per_metric_selection': {k: v[1] for k, v in heart_best.items()} or None}
 
 
 def _graph_edges(graph: Data, n: int) -> Tensor:

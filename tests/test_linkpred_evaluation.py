@@ -32,7 +32,7 @@ def test_metrics_brute_force(seed):
         want += 1.0 / (1 + above + 0.5 * ties)
     assert mrr(pos, negm) == pytest.approx(want / 60)
     out = link_metrics(pos, neg, pos, negm)
-    assert set(out) == {'auc', 'mrr', 'hits@20', 'hits@50', 'hits@100'}
+    assert set(out) == {'auc', 'mrr', 'hits@1', 'hits@3', 'hits@10', 'hits@20', 'hits@50', 'hits@100'}
     assert all(0.0 <= v <= 1.0 for v in out.values())
 
 

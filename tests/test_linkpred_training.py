@@ -71,8 +71,9 @@ def test_run_linkpred_result(homophilic):
                        data=homophilic, on_eval=lambda s, v: steps.append(s))
     assert RUNNER_KEYS <= set(res) and res['model'] == 'gcn-mlp-sep' and res['metric'] == 'mrr'
     assert len(res['per_split']) == 2 and res['mean'] == pytest.approx(sum(res['per_split']) / 2)
-    assert set(res['metrics']) == {'auc', 'mrr', 'hits@20', 'hits@50', 'hits@100'}
+    assert set(res['metrics']) == {'auc', 'mrr', 'hits@1', 'hits@3', 'hits@10', 'hits@20', 'hits@50', 'hits@100'}
     assert all(0 <= v <= 1 for v in res['metrics'].values())
+    assert res['protocol'] == 'random' and res['message_passing']['test'] == 'train + val edges'
     assert steps == sorted(steps) and len(set(steps)) == len(steps) == 6  # increasing across runs
 
 
@@ -107,7 +108,7 @@ def test_params_are_checked(homophilic):
     from linkpred.training import check_params
     sp = split_edges(homophilic, seed=0)
     for bad, msg in (({'epochs': 0}, 'epochs must be an int >= 1'), ({'eval_every': 2.5}, 'eval_every'),
-                     ({'lr': 'fast'}, 'lr must be a finite number'), ({'metric': 'hits@10'}, 'metric must be one of'),
+                     ({'lr': 'fast'}, 'lr must be a finite number'), ({'metric': 'hits@7'}, 'metric must be one of'),
                      ({'batch_size': -1}, 'batch_size')):
         with pytest.raises(ValueError, match=msg):
             train_link_predictor(sp, 'gcn', 'dot', bad)

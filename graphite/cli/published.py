@@ -1,6 +1,6 @@
 """Published numbers the reproduction is compared against, from the papers themselves: GRAPHITE (Qiu et al.,
-"Graph Homophily Booster", arXiv 2509.12530) and the link-prediction study of Zhu et al. (NeurIPS 2024,
-arXiv 2409.17475).
+"Graph Homophily Booster", arXiv 2509.12530); link-prediction anchors only with a checked source (none at
+present, see :data:`LINK_PREDICTION`).
 
 Values are percentages (accuracy, or ROC-AUC for Minesweeper) as ``(mean, std)``; ``std`` is ``None`` where the
 paper gives only a mean.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Dict, Optional, Tuple
 
-__all__ = ['NODE_CLASSIFICATION', 'TRANSFORMED', 'LINK_PREDICTION', 'published']
+__all__ = ['NODE_CLASSIFICATION', 'TRANSFORMED', 'LINK_PREDICTION', 'LINK_PREDICTION_SOURCES', 'published']
 
 Entry = Tuple[float, Optional[float]]
 
@@ -42,13 +42,19 @@ TRANSFORMED: Dict[str, Dict[str, Entry]] = {
     'gin': {'actor': (33.75, None), 'minesweeper': (87.07, None)},
 }
 
-#: link prediction anchors (Hits@K in %, random 85/5/10 split): dataset -> method -> metric -> value
-LINK_PREDICTION: Dict[str, Dict[str, Dict[str, float]]] = {
-    'cora': {'gcn': {'hits@100': 66.79}, 'sage': {'hits@100': 55.02}, 'seal': {'hits@100': 81.71},
-             'buddy': {'hits@100': 88.00}, 'ncnc': {'hits@100': 89.65}},
-    'citeseer': {'gcn': {'hits@100': 67.08}, 'ncnc': {'hits@100': 93.47}},
-    'ogbl-collab': {'gcn': {'hits@50': 44.75}, 'ncnc': {'hits@50': 66.61}},
-}
+#: link-prediction anchors: dataset -> method -> metric -> value in %. Every entry must name its source as
+#: ``LINK_PREDICTION_SOURCES[(dataset, method, metric)] = 'paper, table, setting, metric'`` after being checked
+#: against that paper or its repository.
+#:
+#: Empty on purpose (issue 15). The previous entries (Cora GCN 66.79, SAGE 55.02, SEAL 81.71, BUDDY 88.00,
+#: NCNC 89.65, CiteSeer GCN 67.08 / NCNC 93.47 Hits@100; ogbl-collab GCN 44.75 / NCNC 66.61 Hits@50) were labelled
+#: as HeaRT's (Li et al., NeurIPS 2023 D&B, arXiv 2306.10453) with no table, setting or metric definition, and
+#: they could not be checked: HeaRT's repository (github.com/Juanhui28/HeaRT, commit 054fd3d) holds code and
+#: hyperparameters but no result table, and the paper itself was not reachable when this was written. An
+#: unverified number compared with ours under a different protocol is worse than none, so they were removed;
+#: add them back with their source once checked against the paper's tables.
+LINK_PREDICTION: Dict[str, Dict[str, Dict[str, float]]] = {}
+LINK_PREDICTION_SOURCES: Dict[Tuple[str, str, str], str] = {}
 
 
 def published(dataset: str, model: str, transform: Optional[str] = None) -> Optional[Entry]:

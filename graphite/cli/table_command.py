@@ -103,7 +103,7 @@ def markdown(results: List[Dict[str, Any]]) -> str:
     if link:
         from graphite.cli.published import LINK_PREDICTION
         out += ['## Link prediction', '', 'Test metrics (x100), mean ± std over runs; *published* = Hits@K anchors '
-                'of Zhu et al. (NeurIPS 2024) where available.', '',
+                'with a checked source (graphite.cli.published.LINK_PREDICTION_SOURCES) where available.', '',
                 '| dataset | model | main metric | ' + ' | '.join(LINKPRED_METRICS) + ' | published |',
                 '|---|---|---|' + '---:|' * (len(LINKPRED_METRICS) + 1)]
         for r in sorted(link, key=lambda x: (x['dataset'], -x['mean'])):

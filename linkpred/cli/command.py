@@ -37,15 +37,27 @@ def add_arguments(parser):
     from linkpred.synthetic import DEFAULT_SIMILARITY
     parser.add_argument('--dataset', required=True, help='synthetic, or a graphite.datasets name (cora, citeseer, '
                                                          'actor, chameleon-filtered, squirrel-filtered, reed98, ...)')
-    parser.add_argument('--encoder', required=True, choices=sorted(ENCODERS), help="node encoder ('none' = no GNN)")
-    parser.add_argument('--decoder', required=True, choices=sorted(DECODERS), help='pair decoder')
+    parser.add_argument('--encoder', choices=sorted(ENCODERS), help="node encoder ('none' = no GNN)")
+    parser.add_argument('--decoder', choices=sorted(DECODERS), help='pair decoder')
+    parser.add_argument('--heuristic', choices=['cn', 'aa', 'ra'], default=None,
+                        help='score pairs with a heuristic on the message-passing graph instead of a model')
+    parser.add_argument('--protocol', choices=['random', 'heart-existing', 'heart'], default=None,
+                        help='evaluation protocol (linkpred.protocols; default: heart-existing for real datasets, '
+                             'random for synthetic)')
+    parser.add_argument('--seeds', type=int, default=None, help='training seeds (default: 10)')
+    parser.add_argument('--split-seed', type=int, default=0,
+                        help='seed of the fixed split and hard negatives of the heart protocols (default: 0)')
+    parser.add_argument('--split-dir', default=None,
+                        help="HeaRT's split files for this dataset (train_pos.txt, ..., heart_*_samples.npy)")
+    parser.add_argument('--keep-target-edges', action='store_true',
+                        help="heart protocols: do not remove each batch's target edges from the training graph")
     parser.add_argument('--separate-ego', nargs='?', const='sum', default=None, choices=['sum', 'concat'],
                         help="keep the ego embedding separate (W_self h_v + AGG; 'concat' = W[h_v || AGG])")
     parser.add_argument('--mixed-ego', action='store_true', help='force mixed ego/neighbour embeddings (e.g. for sage)')
     parser.add_argument('--transform', choices=['graphite', 'none'], default='none',
                         help="graph transform; options via --set 'transform_options={binarize: 0.0}' (continuous "
                              "features: x > 0.0 becomes a feature edge) or {buckets: 4}")
-    parser.add_argument('--runs', type=int, default=3, help='random edge splits / seeds (default: 3)')
+    parser.add_argument('--runs', type=int, default=None, help='alias of --seeds')
     parser.add_argument('--seed', type=int, default=0, help='base seed: the synthetic graph, and run r (edge split, '
                                                             'weights, negatives) uses seed + r (default: 0)')
     parser.add_argument('--config', default=None, help='YAML config (default: configs/linkpred/<dataset>.yaml, '
@@ -68,6 +80,13 @@ def add_arguments(parser):
     g.add_argument('--noise', type=float, default=None)
     g.add_argument('--strength', type=float, default=None)
     g.add_argument('--degree-exponent', type=float, default=None)
+
+
+def model_label(encoder: str, decoder: str, separate_ego) -> str:
+    """:func:`linkpred.model.model_name` of the command-line model (the output file's name)."""
+    from linkpred.model import model_name
+    sep = {'sum': True}.get(separate_ego, separate_ego)
+    return model_name(encoder, decoder, sep)
 
 
 def find_config(dataset: str) -> str:
@@ -117,10 +136,20 @@ def load_graph(dataset: str, **dataset_kw):
     return load(dataset, undirected=True)
 
 
-def run_linkpred(dataset: str, encoder: str, decoder: str, params: Optional[dict] = None, runs: int = 3,
-                 seed: int = 0, on_eval: Optional[Callable[[int, float], None]] = None, progress: bool = True,
-                 transform: Optional[str] = None, data=None, **dataset_kw) -> dict:
-    """Train ``runs`` models (run ``r``: edge split and weights seeded with ``seed + r``) and summarise.
+def run_linkpred(dataset: str, encoder: Optional[str], decoder: Optional[str], params: Optional[dict] = None,
+                 runs: int = 3, seed: int = 0, on_eval: Optional[Callable[[int, float], None]] = None,
+                 progress: bool = True, transform: Optional[str] = None, data=None, protocol: Optional[str] = None,
+                 split_seed: int = 0, split_dir: Optional[str] = None, heuristic: Optional[str] = None,
+                 resume: Optional[dict] = None, on_seed: Optional[Callable[[dict], None]] = None,
+                 **dataset_kw) -> dict:
+    """Train ``runs`` models (run ``r`` seeded with ``seed + r``) under ``protocol`` and summarise.
+
+    ``protocol`` (:mod:`linkpred.protocols`; default ``'random'`` for the synthetic dataset, else
+    ``'heart-existing'``): ``random`` draws a new edge split per run, the heart protocols use one fixed split
+    (``split_seed``, or HeaRT's files in ``split_dir``) for every run. ``heuristic`` (``cn``/``aa``/``ra``) scores
+    pairs on the message-passing graph instead of training (deterministic: every seed gives the same numbers).
+    ``resume``: a partial result of the same command (its ``per_run``/``per_run_val``/``best_epochs`` are kept and
+    only the missing seeds run); ``on_seed(partial_result)`` is called after every seed (for atomic checkpoints).
 
     Args:
         dataset (str): ``'synthetic'`` or a :func:`graphite.datasets.load` name.
@@ -143,14 +172,15 @@ def run_linkpred(dataset: str, encoder: str, decoder: str, params: Optional[dict
         ``metrics_std`` (mean / std over runs of ``auc, mrr, hits@20, hits@50, hits@100`` on the test set),
         ``val_metrics``, ``per_run`` (all test metrics per run), ``best_epochs``, ``encoder``, ``decoder``,
         ``separate_ego``, ``dataset_options`` and ``warnings`` (metrics that cannot discriminate on these splits,
-        see :func:`linkpred.evaluation.metric_warnings`).
+        see :func:`linkpred.evaluation.metric_warnings`); and ``protocol``, ``seeds``, ``per_run_val``,
+        ``split`` (seed, source, SHA-256, sizes), ``message_passing`` (edges of the graph used in training, at
+        validation and at test), ``negatives_per_positive``, ``target_edges_removed_in_training``, ``batch_size``,
+        ``selection``, ``complete`` and, when validation and test share one graph, ``metrics_per_metric_selection``
+        (each metric at its own best validation epoch, as HeaRT's ``Logger`` reports).
     """
-    import numpy as np
-    import torch
     from tqdm import tqdm
 
-    from graphite.cli.results_io import environment
-    from linkpred.evaluation import METRICS, MetricWarning, metric_warnings
+    from linkpred.evaluation import MetricWarning, metric_warnings
     from linkpred.model import model_name
     from linkpred.training import check_params, train_link_predictor
 
@@ -178,48 +208,127 @@ def run_linkpred(dataset: str, encoder: str, decoder: str, params: Optional[dict
         from graphite import Graphite
         tf = Graphite(**t_opts)
     sep = full['separate_ego']
-    name = model_name(encoder, decoder, sep)
+    if protocol is None:
+        protocol = 'random' if dataset == 'synthetic' else 'heart-existing'
+    if heuristic is not None:
+        name = heuristic
+    elif encoder is None or decoder is None:
+        raise ValueError('give --encoder and --decoder, or --heuristic')
+    else:
+        name = model_name(encoder, decoder, sep)
     epochs = int(full['epochs'])
     bar = tqdm(total=runs * epochs, desc=f'{dataset}/{name}', disable=not progress, leave=False)
-    per_run, per_val, best_epochs, notes = [], [], [], []
+    resume = resume or {}
+    per_run, per_val = list(resume.get('per_run', [])), list(resume.get('per_run_val', []))
+    best_epochs, per_metric_sel = list(resume.get('best_epochs', [])), list(resume.get('test_per_metric_selection', []))
+    notes, info, removed, batch = list(resume.get('warnings', [])), None, None, None
+    fixed = None
+    base = {'dataset': dataset, 'model': name, 'transform': transform, 'protocol': protocol,
+            'config': {**full, 'dataset_options': ds_opts, 'transform_options': t_opts}, 'metric': metric,
+            'encoder': encoder, 'decoder': decoder, 'heuristic': heuristic, 'separate_ego': sep,
+            'dataset_options': ds_opts, 'seeds': list(range(seed, seed + runs))}
     try:
-        for r in range(runs):
-            split = _split(data, full, seed + r, tf)
-            notes += [n for n in metric_warnings({'val': split.val_neg.size(1), 'test': split.test_neg.size(1)})
-                      if n not in notes]
-            cb = None if on_eval is None else (lambda step, v, off=r * epochs: on_eval(off + step, v))
-            with warnings.catch_warnings():  # reported once in the result's 'warnings', not at every evaluation
-                warnings.simplefilter('ignore', MetricWarning)
-                out = train_link_predictor(split, encoder, decoder, params, seed=seed + r, on_eval=cb, progress=bar)
+        for r in range(len(per_run), runs):
+            if protocol == 'random' or fixed is None:
+                fixed = _split(data, full, seed + r, tf, protocol, split_seed, dataset, split_dir)
+            split = fixed
+            info = split.info
+            sizes = {'val': (split.val_neg if split.val_neg is not None else split.val_rank).size(1),
+                     'test': (split.test_neg if split.test_neg is not None else split.test_rank).size(1)}
+            notes += [n for n in metric_warnings(sizes) if n not in notes]
+            if heuristic is not None:
+                out = _heuristic_run(split, heuristic)
+            else:
+                cb = None if on_eval is None else (lambda step, v, off=r * epochs: on_eval(off + step, v))
+                with warnings.catch_warnings():  # reported once in the result's 'warnings', not at each evaluation
+                    warnings.simplefilter('ignore', MetricWarning)
+                    out = train_link_predictor(split, encoder, decoder, params, seed=seed + r, on_eval=cb,
+                                               progress=bar)
+                removed, batch = out['remove_target_edges'], out['batch_size']
             bar.update(r * epochs + epochs - bar.n)
             per_run.append(out['test'])
             per_val.append(out['val'])
             best_epochs.append(out['best_epoch'])
+            per_metric_sel.append(out.get('test_per_metric_selection'))
+            if on_seed is not None and r + 1 < runs:
+                on_seed(_summary(base, per_run, per_val, best_epochs, per_metric_sel, notes, info, removed, batch,
+                                 t0, seed, complete=False))
     finally:
         bar.close()
+    return _summary(base, per_run, per_val, best_epochs, per_metric_sel, notes, info, removed, batch, t0, seed,
+                    complete=True)
+
+
+def _summary(base, per_run, per_val, best_epochs, per_metric_sel, notes, info, removed, batch, t0, seed,
+             complete: bool) -> dict:
+    """The result dict of :func:`run_linkpred` from the per-seed metrics so far."""
+    import numpy as np
+    import torch
+
+    from graphite.cli.results_io import environment
+    metric = base['metric']
+    keys = list(per_run[0])
     tests = np.array([m[metric] for m in per_run])
-    return {
-        'dataset': dataset, 'model': name, 'transform': transform,
-        'config': {**full, 'dataset_options': ds_opts, 'transform_options': t_opts}, 'metric': metric,
-        'per_split': tests.tolist(), 'per_split_val': [m[metric] for m in per_val],
-        'mean': float(tests.mean()), 'std': float(tests.std()),
-        'val_mean': float(np.mean([m[metric] for m in per_val])),
-        'seconds': time.time() - t0, 'environment': environment(seed, torch.get_num_threads()),
-        'metrics': {k: float(np.mean([m[k] for m in per_run])) for k in METRICS},
-        'metrics_std': {k: float(np.std([m[k] for m in per_run])) for k in METRICS},
-        'val_metrics': {k: float(np.mean([m[k] for m in per_val])) for k in METRICS},
-        'per_run': per_run, 'best_epochs': best_epochs,
-        'encoder': encoder, 'decoder': decoder, 'separate_ego': sep, 'dataset_options': ds_opts, 'warnings': notes,
-    }
+    out = {**base, 'complete': complete, 'seeds_done': len(per_run),
+           'per_split': tests.tolist(), 'per_split_val': [m[metric] for m in per_val],
+           'mean': float(tests.mean()), 'std': float(tests.std()),
+           'val_mean': float(np.mean([m[metric] for m in per_val])),
+           'seconds': time.time() - t0, 'environment': environment(seed, torch.get_num_threads()),
+           'metrics': {k: float(np.mean([m[k] for m in per_run])) for k in keys},
+           'metrics_std': {k: float(np.std([m[k] for m in per_run])) for k in keys},
+           'val_metrics': {k: float(np.mean([m[k] for m in per_val])) for k in keys},
+           'per_run': per_run, 'per_run_val': per_val, 'best_epochs': best_epochs,
+           'selection': f'test at the epoch of best validation {metric}', 'warnings': notes}
+    if info is not None:
+        out['split'] = {k: v for k, v in info.items() if k not in ('message_passing', 'negatives_per_positive')}
+        out['message_passing'] = info['message_passing']
+        out['negatives_per_positive'] = info['negatives_per_positive']
+    out['target_edges_removed_in_training'] = removed
+    out['batch_size'] = batch
+    if any(x is not None for x in per_metric_sel):  # HeaRT's Logger: each metric at its own best validation epoch
+        sel = [x for x in per_metric_sel if x is not None]
+        out['test_per_metric_selection'] = per_metric_sel
+        out['metrics_per_metric_selection'] = {k: float(np.mean([x[k] for x in sel])) for k in sel[0]}
+        out['metrics_per_metric_selection_std'] = {k: float(np.std([x[k] for x in sel])) for k in sel[0]}
+    return out
 
 
-def _split(data, full: dict, seed: int, transform):
-    """:func:`linkpred.training.split_edges` with the command-line spelling of GRAPHITE's discretisation options
+def _heuristic_run(split, name: str) -> dict:
+    """Validation and test metrics of heuristic ``name`` on the split's message-passing graphs."""
+    import torch
+
+    from linkpred.evaluation import split_metrics
+    from linkpred.heuristics import HEURISTICS, Heuristic
+    from linkpred.training import _graph_edges
+    n = split.num_nodes
+    res = {}
+    for pre in ('val', 'test'):
+        graph = getattr(split, f'{pre}_graph')
+        h = Heuristic(_graph_edges(graph, n), n)
+        fn = getattr(h, HEURISTICS[name])
+        pos, neg = getattr(split, f'{pre}_pos'), getattr(split, f'{pre}_neg')
+        tails, rank = getattr(split, f'{pre}_mrr'), getattr(split, f'{pre}_rank')
+        s_rank = None
+        if tails is not None:
+            q = tails.size(1)
+            s_rank = fn(torch.stack([pos[0].repeat_interleave(q), tails.reshape(-1)])).view(-1, q)
+        elif rank is not None:
+            s_rank = fn(rank.reshape(-1, 2).t()).view(-1, rank.size(1))
+        res[pre] = split_metrics(fn(pos), None if neg is None else fn(neg), s_rank,
+                                 getattr(split, f'{pre}_mrr_mask'))
+    return {'val': res['val'], 'test': res['test'], 'best_epoch': 0}
+
+
+def _split(data, full: dict, seed: int, transform, protocol: str = 'random', split_seed: int = 0,
+           name: Optional[str] = None, split_dir: Optional[str] = None):
+    """:func:`linkpred.training.make_split` with the command-line spelling of GRAPHITE's discretisation options
     added to its error about non-binary features."""
-    from linkpred.training import split_edges
+    from linkpred.training import make_split
+    cache_name = None if name in (None, 'synthetic') else name
     try:
-        return split_edges(data, float(full['val']), float(full['test']), seed=seed,
-                           mrr_negatives=int(full['mrr_negatives']), transform=transform)
+        return make_split(data, protocol, seed=seed, split_seed=split_seed, name=cache_name, transform=transform,
+                          val=float(full['val']), test=float(full['test']),
+                          mrr_negatives=int(full['mrr_negatives']), split_dir=split_dir)
     except ValueError as e:
         if transform is None or 'binarize' not in str(e):
             raise
@@ -250,17 +359,37 @@ def main(args) -> int:
         raise ValueError(f'--{"/--".join(k.replace("_", "-") for k in ds_kw)} only apply to --dataset synthetic')
     if args.dataset == 'synthetic':  # the generator's seed defaults to --seed (run_linkpred)
         params['dataset_options'] = {**(params.get('dataset_options') or {}), **ds_kw}
+    if args.keep_target_edges:
+        params['remove_target_edges'] = False
+    if args.heuristic is None and (args.encoder is None or args.decoder is None):
+        raise ValueError('give --encoder and --decoder, or --heuristic')
+    if args.seeds is not None and args.runs is not None and args.seeds != args.runs:
+        raise ValueError('--runs is an alias of --seeds; give one')
+    seeds = args.seeds if args.seeds is not None else (args.runs if args.runs is not None else 10)
+    protocol = args.protocol or ('random' if args.dataset == 'synthetic' else 'heart-existing')
     transform = None if args.transform == 'none' else args.transform
-    result = run_linkpred(args.dataset, args.encoder, args.decoder, params, args.runs, seed=args.seed,
-                          progress=not args.no_progress, transform=transform)
-    result['config_file'] = cfg['path']
-    result['command'] = 'graphite linkpred ' + ' '.join(sys.argv[2:] if sys.argv[1:2] == ['linkpred'] else sys.argv[1:])
+    command = 'graphite linkpred ' + ' '.join(sys.argv[2:] if sys.argv[1:2] == ['linkpred'] else sys.argv[1:])
     suffix = '-graphite' if transform else ''
-    out = args.out or str(results_dir() / 'linkpred' / f"{args.dataset}-{result['model']}{suffix}.json")
+    label = args.heuristic or model_label(args.encoder, args.decoder, params.get('separate_ego'))
+    out = args.out or str(results_dir() / 'linkpred' / f"{args.dataset}-{protocol}-{label}{suffix}.json")
+    resume = None
+    if os.path.exists(out):  # resume a partial result of the same command; a complete one is rerun
+        from graphite.cli.results_io import read_json
+        old = read_json(out)
+        if not old.get('complete', True) and old.get('command') == command:
+            resume = old
+    result = run_linkpred(args.dataset, args.encoder, args.decoder, params, seeds, seed=args.seed,
+                          progress=not args.no_progress, transform=transform, protocol=protocol,
+                          split_seed=args.split_seed, split_dir=args.split_dir, heuristic=args.heuristic,
+                          resume=resume,
+                          on_seed=lambda partial: write_json_atomic(out, {**partial, 'config_file': cfg['path'],
+                                                                          'command': command}))
+    result['config_file'] = cfg['path']
+    result['command'] = command
     write_json_atomic(out, result)
     m, s = result['metrics'], result['metrics_std']
-    print(f"{result['dataset']} / {result['model']}{' + GRAPHITE' if transform else ''} over {args.runs} run(s), "
-          f"{result['seconds']:.0f} s -> {out}")
+    print(f"{result['dataset']} / {result['model']}{' + GRAPHITE' if transform else ''} ({protocol}) over {seeds} "
+          f"seed(s), {result['seconds']:.0f} s -> {out}")
     for k in m:
         print(f'  {k:>9}: {100 * m[k]:6.2f} +- {100 * s[k]:5.2f}')
     for note in result['warnings']:
