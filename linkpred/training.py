@@ -34,7 +34,7 @@ from __future__ import annotations
 import copy
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Callable, Dict, Optional
 
 import torch
@@ -120,6 +120,18 @@ class LinkSplit:
     test_rank: Optional[Tensor] = None
     #: what the result JSON records about the split (graphs used for message passing, negatives, checksums)
     info: Dict[str, object] = field(default_factory=dict)
+
+    def to(self, device) -> 'LinkSplit':
+        """This split with every tensor and graph on ``device``; graphs shared between roles stay shared."""
+        moved: Dict[int, object] = {}
+
+        def move(v):
+            if isinstance(v, (Tensor, Data)):
+                if id(v) not in moved:
+                    moved[id(v)] = v.to(device)
+                return moved[id(v)]
+            return v
+        return replace(self, **{f.name: move(getattr(self, f.name)) for f in fields(self)})
 
 
 def prepare_graph(data: Data) -> Data:
@@ -285,7 +297,8 @@ def _bce(pos_logit: Tensor, neg_logit: Tensor) -> Tensor:
 
 
 def train_link_predictor(split: LinkSplit, encoder: str, decoder: str, params: Optional[dict] = None, seed: int = 0,
-                         on_eval: Optional[Callable[[int, float], None]] = None, progress=None) -> dict:
+                         on_eval: Optional[Callable[[int, float], None]] = None, progress=None,
+                         device=None) -> dict:
     """Train one model on ``split`` and return ``{'val': metrics, 'test': metrics, 'best_epoch', 'epochs'}``.
 
     Args:
@@ -296,8 +309,14 @@ def train_link_predictor(split: LinkSplit, encoder: str, decoder: str, params: O
         on_eval (callable, optional): ``on_eval(epoch, val_metric)`` after each evaluation (may raise, e.g.
             ``optuna.TrialPruned``; the exception propagates).
         progress (tqdm, optional): a progress bar advanced once per epoch.
+        device (str or torch.device, optional): train and evaluate there (:func:`graphite.device.resolve_device`;
+            default: where the split's tensors are). Parameters are initialised on the CPU, then moved.
     """
     p = check_params(params)
+    if device is not None:
+        from graphite.device import resolve_device
+        device = resolve_device(device)
+        split = split.to(device)
     metric = p['metric']
     remove = p['remove_target_edges']
     if remove is None:  # HeaRT removes each batch's target edges; the random protocol keeps today's behaviour
@@ -316,6 +335,7 @@ def train_link_predictor(split: LinkSplit, encoder: str, decoder: str, params: O
         extra['cached'] = p['mode'] == 'full' and not remove
     model = build_link_predictor(encoder, decoder, x.size(1), int(p['hidden_channels']), int(p['num_layers']),
                                  float(p['dropout']), float(p['decoder_dropout']), p['separate_ego'], **extra)
+    model = model.to(split.train_pos.device)
     opt = torch.optim.Adam(model.parameters(), lr=float(p['lr']), weight_decay=float(p['weight_decay']))
     n = split.num_nodes
     tg = split.train_graph
@@ -337,7 +357,7 @@ def train_link_predictor(split: LinkSplit, encoder: str, decoder: str, params: O
         if loader is None:
             neg = negative_sampling(known, num_nodes=n, num_neg_samples=train_pos.size(1))
             bs = int(p['batch_size']) or bs_default or train_pos.size(1)
-            perm = torch.randperm(train_pos.size(1))
+            perm = torch.randperm(train_pos.size(1)).to(train_pos.device)
             for s in range(0, perm.numel(), bs):
                 idx = perm[s:s + bs]
                 opt.zero_grad()
@@ -350,6 +370,7 @@ def train_link_predictor(split: LinkSplit, encoder: str, decoder: str, params: O
                 opt.step()
         else:
             for batch in loader:
+                batch = batch.to(train_pos.device)
                 opt.zero_grad()
                 logits = model(batch.x, batch.edge_index, batch.edge_label_index)
                 loss = F.binary_cross_entropy_with_logits(logits, batch.edge_label)

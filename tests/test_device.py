@@ -77,3 +77,27 @@ def test_gpu_check_exits_cleanly_without_cuda():
                           text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert 'no CUDA device' in json.loads(proc.stdout)['skipped']
+
+
+def test_link_prediction_on_an_explicit_device_matches_the_default(tmp_path):
+    """``device='cpu'`` moves the split (graphs shared between roles stay shared) and gives the default's numbers."""
+    from linkpred.synthetic import make_link_graph
+    from linkpred.training import split_edges, train_link_predictor
+    split = split_edges(make_link_graph(120, -0.5, avg_degree=6, seed=1), seed=0)
+    moved = split.to('cpu')
+    assert (moved.val_graph is moved.test_graph) == (split.val_graph is split.test_graph)
+    params = dict(epochs=3, eval_every=1, hidden_channels=16, metric='mrr')
+    a = train_link_predictor(split, 'gcn', 'dot', params, seed=0)
+    b = train_link_predictor(split, 'gcn', 'dot', params, seed=0, device='cpu')
+    assert a['test'] == b['test'] and a['val'] == b['val']
+    with pytest.raises(ValueError, match='device'):
+        train_link_predictor(split, 'gcn', 'dot', params, seed=0, device='tpu')
+
+
+def test_linkpred_cli_records_the_device(tmp_path):
+    from graphite.cli.main import main
+    out = tmp_path / 'r.json'
+    assert main(['linkpred', '--dataset', 'synthetic', '--num-nodes', '100', '--encoder', 'gcn', '--decoder', 'dot',
+                 '--seeds', '1', '--no-progress', '--device', 'cpu', '--set', 'epochs=2', '--set', 'eval_every=1',
+                 '--set', 'metric=mrr', '--out', str(out)]) == 0
+    assert json.loads(out.read_text())['environment']['device'] == 'cpu'

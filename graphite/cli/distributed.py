@@ -21,8 +21,8 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
-__all__ = ['DistContext', 'DistributedError', 'init', 'shutdown', 'shard', 'collective', 'wrap', 'unwrap', 'main_first', 'all_mean',
-           'broadcast', 'pad_to_multiple', 'rank_device', 'timeout_s', 'SINGLE']
+__all__ = ['DistContext', 'DistributedError', 'init', 'shutdown', 'shard', 'collective', 'wrap', 'unwrap', 'main_first',
+           'all_mean', 'broadcast', 'pad_to_multiple', 'rank_device', 'timeout_s', 'SINGLE']
 
 
 class DistributedError(RuntimeError):
@@ -174,4 +174,3 @@ def broadcast(values: Tensor, ctx: DistContext, what: str, src: int = 0) -> Tens
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:
     """The model inside a DDP wrapper (or ``model``)."""
     return getattr(model, 'module', model)
-

@@ -32,6 +32,7 @@ _SYNTHETIC_FLAGS = ('similarity', 'num_nodes', 'profile', 'avg_degree', 'num_fea
 
 
 def add_arguments(parser):
+    from graphite.device import DEVICE_HELP
     from linkpred.decoders import DECODERS
     from linkpred.encoders import ENCODERS
     from linkpred.synthetic import DEFAULT_SIMILARITY
@@ -67,6 +68,7 @@ def add_arguments(parser):
     parser.add_argument('--out', default=None, help='result JSON (default: results/linkpred/<dataset>-<model>'
                                                     '[-graphite].json under the current directory or $GRAPHITE_HOME)')
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    parser.add_argument('--device', default='auto', help=DEVICE_HELP)
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
     g = parser.add_argument_group('synthetic dataset (linkpred.synthetic.make_link_graph)')
     g.add_argument('--similarity', type=float, default=None,
@@ -141,7 +143,7 @@ def run_linkpred(dataset: str, encoder: Optional[str], decoder: Optional[str], p
                  progress: bool = True, transform: Optional[str] = None, data=None, protocol: Optional[str] = None,
                  split_seed: int = 0, split_dir: Optional[str] = None, heuristic: Optional[str] = None,
                  resume: Optional[dict] = None, on_seed: Optional[Callable[[dict], None]] = None,
-                 **dataset_kw) -> dict:
+                 device=None, **dataset_kw) -> dict:
     """Train ``runs`` models (run ``r`` seeded with ``seed + r``) under ``protocol`` and summarise.
 
     ``protocol`` (:mod:`linkpred.protocols`; default ``'random'`` for the synthetic dataset, else
@@ -224,6 +226,7 @@ def run_linkpred(dataset: str, encoder: Optional[str], decoder: Optional[str], p
     notes, info, removed, batch = list(resume.get('warnings', [])), None, None, None
     fixed = None
     base = {'dataset': dataset, 'model': name, 'transform': transform, 'protocol': protocol,
+            'device': str(device or 'cpu'),
             'config': {**full, 'dataset_options': ds_opts, 'transform_options': t_opts}, 'metric': metric,
             'encoder': encoder, 'decoder': decoder, 'heuristic': heuristic, 'separate_ego': sep,
             'dataset_options': ds_opts, 'seeds': list(range(seed, seed + runs))}
@@ -243,7 +246,7 @@ def run_linkpred(dataset: str, encoder: Optional[str], decoder: Optional[str], p
                 with warnings.catch_warnings():  # reported once in the result's 'warnings', not at each evaluation
                     warnings.simplefilter('ignore', MetricWarning)
                     out = train_link_predictor(split, encoder, decoder, params, seed=seed + r, on_eval=cb,
-                                               progress=bar)
+                                               progress=bar, device=device)
                 removed, batch = out['remove_target_edges'], out['batch_size']
             bar.update(r * epochs + epochs - bar.n)
             per_run.append(out['test'])
@@ -273,7 +276,8 @@ def _summary(base, per_run, per_val, best_epochs, per_metric_sel, notes, info, r
            'per_split': tests.tolist(), 'per_split_val': [m[metric] for m in per_val],
            'mean': float(tests.mean()), 'std': float(tests.std()),
            'val_mean': float(np.mean([m[metric] for m in per_val])),
-           'seconds': time.time() - t0, 'environment': environment(seed, torch.get_num_threads()),
+           'seconds': time.time() - t0,
+           'environment': {**environment(seed, torch.get_num_threads()), 'device': base['device']},
            'metrics': {k: float(np.mean([m[k] for m in per_run])) for k in keys},
            'metrics_std': {k: float(np.std([m[k] for m in per_run])) for k in keys},
            'val_metrics': {k: float(np.mean([m[k] for m in per_val])) for k in keys},
@@ -340,6 +344,7 @@ def main(args) -> int:
     import torch
 
     from graphite.cli.paths import results_dir
+    from graphite.device import resolve_device
     from graphite.cli.results_io import write_json_atomic
 
     if args.threads is not None:
@@ -381,7 +386,7 @@ def main(args) -> int:
     result = run_linkpred(args.dataset, args.encoder, args.decoder, params, seeds, seed=args.seed,
                           progress=not args.no_progress, transform=transform, protocol=protocol,
                           split_seed=args.split_seed, split_dir=args.split_dir, heuristic=args.heuristic,
-                          resume=resume,
+                          resume=resume, device=resolve_device(args.device),
                           on_seed=lambda partial: write_json_atomic(out, {**partial, 'config_file': cfg['path'],
                                                                           'command': command}))
     result['config_file'] = cfg['path']

@@ -58,7 +58,8 @@ def build_objective(spec: TuneSpec) -> ObjectiveFn:
                 cache.clear()
                 cache[key] = load_graph(cfg['dataset'], **options)
             return run_linkpred(cfg['dataset'], spec.encoder, spec.decoder, params, spec.runs, seed=seed,
-                                on_eval=on_eval, progress=False, transform=cfg.get('transform'), data=cache[key])
+                                on_eval=on_eval, progress=False, transform=cfg.get('transform'), data=cache[key],
+                                device=spec.device)
         return linkpred
 
     from graphite.cli.runner import run
