@@ -122,8 +122,10 @@ def _with_hubs(colptr: Tensor, row: Tensor, nodes: Tensor, k: Tensor, hub: Tenso
     keep = order[(rank < kh[rep[order]]) & ~short[rep[order]]]
     rest = ~hub
     rest[h[short]] = True
-    pos_r, seg_r = sample_neighbors(colptr, row, nodes[rest], k[rest], False, generator, hubs=False) if bool(rest.any()) else (
-        torch.empty(0, dtype=torch.long), torch.empty(0, dtype=torch.long))
+    if bool(rest.any()):
+        pos_r, seg_r = sample_neighbors(colptr, row, nodes[rest], k[rest], False, generator, hubs=False)
+    else:
+        pos_r, seg_r = torch.empty(0, dtype=torch.long), torch.empty(0, dtype=torch.long)
     return torch.cat([pos_r, start[rep[keep]] + off[keep]]), torch.cat([idx[rest][seg_r], h[rep[keep]]])
 
 

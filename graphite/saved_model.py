@@ -58,7 +58,8 @@ def _versions() -> Dict[str, str]:
     import torch_geometric
 
     import graphite
-    return {'graphite': graphite.__version__, 'torch': torch.__version__, 'torch_geometric': torch_geometric.__version__,
+    return {'graphite': graphite.__version__, 'torch': torch.__version__,
+            'torch_geometric': torch_geometric.__version__,
             'python': platform.python_version()}
 
 
@@ -288,6 +289,6 @@ def write_predictions(values: Tensor, path: PathLike, *, embeddings: bool = Fals
     header = ','.join(['node'] + [f'{prefix}{i}' for i in range(values.size(1))])
     table = np.concatenate([np.arange(values.size(0))[:, None], values.double().numpy()], axis=1)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda f: np.savetxt(f, table, delimiter=',', header=header, comments='',
-                                             fmt=['%d'] + ['%.8g'] * values.size(1)))
+    fmt = ['%d'] + ['%.8g'] * values.size(1)
+    atomic_write(path, lambda f: np.savetxt(f, table, delimiter=',', header=header, comments='', fmt=fmt))
     return path

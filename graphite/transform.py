@@ -487,8 +487,9 @@ class Graphite(BaseTransform):
         if feature_bucket is not None:
             out['feature'].feature_bucket = feature_bucket
             out.bucket_thresholds = thresholds.unsqueeze(0)
-        ei = data.edge_index if data.edge_index is not None else torch.empty(2, 0, dtype=torch.long,
-                                                                               device=xg.device)
+        ei = data.edge_index
+        if ei is None:
+            ei = torch.empty(2, 0, dtype=torch.long, device=xg.device)
         out['node', 'to', 'node'].edge_index = ei
         out['node', 'has', 'feature'].edge_index = torch.stack([row, fid])
         out['feature', 'of', 'node'].edge_index = torch.stack([fid, row])

@@ -102,8 +102,8 @@ def test_names_and_info():
     assert all(D.info(n).metric == 'accuracy' for n in set(D.names()) - roc)
     assert all(D.info(n).num_splits == 10 for n in expected)
     assert all(D.info(n).num_splits == 5 for n in linkx)  # LINKX: 5 splits of 50/25/25
-    assert {n for n in D.names() if D.info(n).split == 'random'} == {'reed98', 'amherst41', 'johnshopkins55',
-                                                                      'cornell5', 'wiki'}
+    random_split = {'reed98', 'amherst41', 'johnshopkins55', 'cornell5', 'wiki'}
+    assert {n for n in D.names() if D.info(n).split == 'random'} == random_split
     assert all(D.info(n).source and D.info(n).homophily for n in D.names())
 
 
@@ -366,7 +366,7 @@ def test_geom_gcn_masks_equal_the_split_files(shared_root):
 @needs_mirror
 @pytest.mark.data
 @pytest.mark.parametrize('name,stored,directed', [('chameleon-filtered', 8854, 13584),
-                                                   ('squirrel-filtered', 46998, 65718)])
+                                                  ('squirrel-filtered', 46998, 65718)])
 def test_filtered_edges_as_stored_and_options(name, stored, directed, shared_root):
     stem = name.replace('-', '_')
     z = np.load(Path(MIRROR) / f'extra/yandex_filtered/{stem}.npz')

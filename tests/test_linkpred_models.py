@@ -126,7 +126,7 @@ def test_decoders():
     assert dm.lin.bias is None
     assert torch.allclose(dm(h, pairs), (h[pairs[0]] * h[pairs[1]]) @ dm.lin.weight.view(-1))
     mlp = build_decoder('mlp', 4)
-    assert [tuple(l.weight.shape) for l in mlp.mlp.lins] == [(4, 4), (4, 4), (1, 4)]
+    assert [tuple(lin.weight.shape) for lin in mlp.mlp.lins] == [(4, 4), (4, 4), (1, 4)]
     cat = build_decoder('concat', 4)
     assert torch.allclose(cat(h, pairs), cat(h, pairs.flip(0)))  # symmetric
     for name in ('mlp', 'distmult', 'concat'):

@@ -11,6 +11,7 @@ def _brute(e, n):
     """Best balanced accuracy of single thresholds (both directions) and of bands (inside / outside)."""
     vals = sorted(set(e) | set(n))
     cuts = [vals[0] - 1] + [(a + b) / 2 for a, b in zip(vals, vals[1:])] + [vals[-1] + 1]
+
     def bacc(pred_e, pred_n):
         return 0.5 * (np.mean(pred_e) + np.mean(~pred_n))
     single = max(max(bacc(e > m, n > m), bacc(e <= m, n <= m)) for m in cuts)

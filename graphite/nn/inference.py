@@ -4,7 +4,8 @@ Mini-batch training computes each model on sampled subgraphs; evaluation needs e
 graph. Keeping the activations of all layers for backward costs :math:`O(L \cdot N \cdot H)`; without autograd a
 layer's input can be freed as soon as its output exists. :func:`layerwise_inference` runs the model in eval mode
 under :func:`torch.no_grad` (not ``inference_mode``: a cached adjacency built here
-must stay usable by later training steps), where every model of :mod:`graphite.nn` computes one layer over the whole graph
+must stay usable by later training steps), where every model of :mod:`graphite.nn` computes one layer over the whole
+graph
 at a time and releases the previous layer's representation (``h = conv(h, ...)``), which is the memory behaviour of
 PyG's ``inference`` pattern with full neighbourhoods (exact, no sampling). A model that defines
 ``inference(x, edge_index, edge_type)`` (its own layer-wise evaluation, e.g. node-chunked) is called through it.
