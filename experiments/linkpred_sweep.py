@@ -116,7 +116,7 @@ def write_outputs(args, sims, encoders, decoders, done, profiles, params, second
         w.writeheader()
         w.writerows(rows)
     os.replace(tmp, os.path.join(args.out, 'sweep.csv'))
-    lines = [f'# Synthetic sweep: test MRR (x100) vs similarity knob S', '',
+    lines = ['# Synthetic sweep: test MRR (x100) vs similarity knob S', '',
              f'Graphs: `linkpred.synthetic.make_link_graph(num_nodes={args.num_nodes}, similarity=S, '
              f"avg_degree={args.avg_degree}, seed={args.graph_seed}, profile='{args.profile}')`. Training params: "
              f'`{json.dumps(params)}`, {args.runs} run(s), seed {args.seed}. MRR against 100 uniform negatives per '
@@ -125,7 +125,7 @@ def write_outputs(args, sims, encoders, decoders, done, profiles, params, second
              '|---|' + '---:|' * len(sims),
              '| threshold label | ' + ' | '.join(profiles[s][1].label if s in profiles else '' for s in sims) + ' |',
              '| edge - non-edge cosine | ' + ' | '.join(f'{profiles[s][1].gap:+.3f}' if s in profiles else ''
-                                                       for s in sims) + ' |',
+                                                        for s in sims) + ' |',
              '| best threshold acc. | ' + ' | '.join(f'{profiles[s][1].accuracy:.2f}' if s in profiles else ''
                                                      for s in sims) + ' |']
     for m in models:
