@@ -54,11 +54,16 @@ class ConfigError(KeyError, ValueError):
 def allowed_params(model: str) -> Set[str]:
     """Parameter names accepted in ``params`` for ``model``: its constructor options plus training options."""
     from graphite.nn import get_model
-    cls = get_model(model)
-    sig = inspect.signature(cls.__init__)
     kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
     skip = ('self', 'in_channels', 'out_channels')
-    names = {n for n, p in sig.parameters.items() if n not in skip and p.kind in kinds}
+    names: Set[str] = set()
+    for cls in get_model(model).__mro__:  # a constructor's **options go to its base class (graphite.nn.StackedGNN)
+        if '__init__' not in vars(cls):
+            continue
+        params = inspect.signature(cls.__init__).parameters
+        names |= {n for n, p in params.items() if n not in skip and p.kind in kinds}
+        if not any(p.kind == inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            break
     return names | set(TRAINING_DEFAULTS)
 
 
