@@ -13,7 +13,7 @@ from graphite.nn.gcnii import GCNII
 from graphite.nn.gin import GIN
 from graphite.nn.gprgnn import GPRGNN
 from graphite.nn.graphite_conv import GraphiteConv
-from graphite.nn.graphite_net import GraphiteNet
+from graphite.nn.graphite_net import FAGCN_SETTINGS, GraphiteNet
 from graphite.nn.h2gcn import H2GCN
 from graphite.nn.jknet import JKNet
 from graphite.nn.mlp import MLP
@@ -52,5 +52,5 @@ def get_model(name: str):
     return MODELS[key]
 
 
-__all__ = ['MODELS', 'get_model', 'transductive_kwargs', 'GraphiteConv', 'GraphiteNet', 'TypedAdjacency', 'MLP',
+__all__ = ['MODELS', 'get_model', 'transductive_kwargs', 'GraphiteConv', 'GraphiteNet', 'FAGCN_SETTINGS', 'TypedAdjacency', 'MLP',
            'GCN', 'GraphSAGE', 'GAT', 'GIN', 'FAGCN', 'H2GCN', 'GPRGNN', 'GCNII', 'JKNet']
