@@ -6,7 +6,9 @@ A config file is a mapping with the keys
 * ``params``: model options (constructor arguments of the class in :data:`graphite.nn.MODELS`, without the
   channel sizes except ``hidden_channels``) and training options (:data:`TRAINING_DEFAULTS`), plus an optional
   ``transform_options`` mapping passed to :class:`graphite.Graphite`;
-* ``search``: an Optuna search space, ``name: {type: float|int|categorical, low, high, log, step, choices}``.
+* ``search``: an Optuna search space, ``name: {type: float|int|categorical, low, high, log, step, choices}``;
+* ``selection`` (optional): how the params were chosen (``method``, ``study``, ``trials``, ``cpu_hours``, ...;
+  written by ``graphite tune --export``), copied into every result JSON.
 
 Lookup order in :func:`load_config` (first existing file wins): an explicit ``path``;
 ``configs/<dataset>/<model>-graphite.yaml`` (only with ``transform='graphite'``); ``configs/<dataset>/<model>.yaml``;
@@ -40,7 +42,7 @@ TRAINING_DEFAULTS: Dict[str, Any] = {
     'transform_options': {},
 }
 
-TOP_LEVEL_KEYS = {'dataset', 'model', 'transform', 'params', 'search', 'description'}
+TOP_LEVEL_KEYS = {'dataset', 'model', 'transform', 'params', 'search', 'description', 'selection'}
 _SEARCH_KEYS = {'type', 'low', 'high', 'log', 'step', 'choices'}
 
 
@@ -212,5 +214,6 @@ def load_config(dataset: str, model: str, path: Optional[str] = None, overrides:
         'params': full,
         'search': copy.deepcopy(raw.get('search') or {}),
         'description': raw.get('description'),
+        'selection': copy.deepcopy(raw.get('selection')),
         'path': config_label(path),
     }
