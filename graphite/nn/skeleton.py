@@ -34,15 +34,20 @@ RESIDUALS = ('none', 'sum', 'linear', 'initial')
 JK_MODES = ('none', 'sum', 'cat')
 
 
+def _option(name: str, value, choices, true_value: str) -> str:
+    """``False``/``None`` -> ``'none'``, ``True`` -> ``true_value``, a member of ``choices`` -> itself."""
+    if value is None or value is False:
+        return 'none'
+    if value is True:
+        return true_value
+    if value in choices:
+        return value
+    raise ValueError(f"{name} must be one of {choices} (or a bool), got {value!r}")
+
+
 def norm_kind(norm: Union[bool, str, None]) -> str:
     """``False``/``None``/``'none'`` -> ``'none'``, ``True``/``'layer'`` -> ``'layer'``, ``'batch'`` -> ``'batch'``."""
-    if norm is None or norm is False:
-        return 'none'
-    if norm is True:
-        return 'layer'
-    if norm in NORMS:
-        return norm
-    raise ValueError(f"norm must be one of {NORMS} (or a bool), got {norm!r}")
+    return _option('norm', norm, NORMS, 'layer')
 
 
 def make_norm(norm: Union[bool, str, None], channels: int) -> Optional[nn.Module]:
@@ -57,24 +62,12 @@ def make_norm(norm: Union[bool, str, None], channels: int) -> Optional[nn.Module
 
 def residual_mode(residual: Union[bool, str, None]) -> str:
     """``False``/``None`` -> ``'none'``, ``True`` -> ``'sum'``, else one of :data:`RESIDUALS`."""
-    if residual is None or residual is False:
-        return 'none'
-    if residual is True:
-        return 'sum'
-    if residual in RESIDUALS:
-        return residual
-    raise ValueError(f"residual must be one of {RESIDUALS} (or a bool), got {residual!r}")
+    return _option('residual', residual, RESIDUALS, 'sum')
 
 
 def jk_mode(jk: Union[bool, str, None]) -> str:
     """``False``/``None`` -> ``'none'``, ``True`` -> ``'sum'``, else one of :data:`JK_MODES`."""
-    if jk is None or jk is False:
-        return 'none'
-    if jk is True:
-        return 'sum'
-    if jk in JK_MODES:
-        return jk
-    raise ValueError(f"jk must be one of {JK_MODES} (or a bool), got {jk!r}")
+    return _option('jk', jk, JK_MODES, 'sum')
 
 
 class Residual(nn.Module):
