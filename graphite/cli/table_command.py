@@ -69,11 +69,13 @@ def node_rows(results: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     from graphite.cli.published import published
     rows = []
     for r in results:
-        # a run of a bundled "<model>-tuned.yaml" (the strong-baseline recipe) is its own row: "<model>-tuned"
-        tuned = str(r.get('config_file') or '').endswith(f"{r['model']}-tuned.yaml")
-        pub = published(r['dataset'], r['model'], r['transform'], tuned=tuned)
+        # a run of a bundled variant config "<model>-<variant>.yaml" is its own row "<model>-<variant>"; "-tuned" is
+        # the strong-baseline recipe, compared with its own published numbers
+        stem = os.path.splitext(os.path.basename(str(r.get('config_file') or '')))[0]
+        label = stem if stem.startswith(f"{r['model']}-") and stem != f"{r['model']}-graphite" else r['model']
+        pub = published(r['dataset'], r['model'], r['transform'], tuned=label.endswith('-tuned'))
         rows.append({
-            'dataset': r['dataset'], 'model': r['model'] + ('-tuned' if tuned else ''),
+            'dataset': r['dataset'], 'model': label,
             'transform': r['transform'] or '-',
             'metric': r['metric'], 'ours': (r['mean'], r['std']), 'n': len(r['per_split']),
             'published': pub, 'delta': None if pub is None else 100 * r['mean'] - pub[0],
