@@ -4,6 +4,12 @@ Every model is built as ``Model(in_channels, hidden_channels, out_channels, **op
 ``model(x, edge_index, edge_type=None) -> logits [N, C]``, so each runs unchanged on an original graph and on a
 GRAPHITE-transformed graph (:class:`graphite.Graphite`). ``MODELS`` maps the names used by configs and the command
 line to the classes.
+
+The strong-baseline recipe (residual connections, normalisation, depth, input/output linear layers, per-place dropout,
+jumping knowledge, ego/neighbour separation; Luo et al., NeurIPS 2024) is a set of options with the same names in
+:class:`~graphite.nn.stacked_gnn.StackedGNN` (GCN, GraphSAGE, GAT, GIN) and :class:`GraphiteNet`, documented in
+:mod:`graphite.nn.skeleton`; their defaults are the plain models. :data:`FAGCN_SETTINGS` are the options under which
+:class:`GraphiteNet` computes :class:`FAGCN`.
 """
 from graphite.nn.ego_separation import EgoSeparation
 from graphite.nn.fagcn import FAGCN
