@@ -116,7 +116,8 @@ def best_config(study: optuna.Study, config: Mapping[str, Any]) -> Dict[str, Any
         note += f', test {ua["test_mean"]:.4f}'
     note += ')'
     out['description'] = f'{out["description"].rstrip()} | {note}' if out.get('description') else note
-    out['selection'] = selection_record(study)
+    if (study.user_attrs.get('identity') or {}).get('task', 'node') == 'node':  # `graphite run` configs only
+        out['selection'] = selection_record(study)
     return out
 
 
