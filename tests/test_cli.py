@@ -44,6 +44,10 @@ def test_results_record_bundled_configs_relative_and_user_paths_as_given(tmp_pat
     monkeypatch.chdir(tmp_path)
     (tmp_path / 'mine.yaml').write_text('model: mlp\nparams: {lr: 0.1}\n')
     assert load_config('texas', 'mlp', path='mine.yaml')['path'] == 'mine.yaml'
+    # how a config was chosen (written by `graphite tune --export`) travels into the result JSON
+    (tmp_path / 'sel.yaml').write_text('model: mlp\nselection: {study: s, trials: 3, cpu_hours: 0.5}\n')
+    assert load_config('texas', 'mlp', path='sel.yaml')['selection'] == {'study': 's', 'trials': 3, 'cpu_hours': 0.5}
+    assert load_config('texas', 'mlp', path='mine.yaml')['selection'] is None
 
 
 def _imports(path: Path):

@@ -71,3 +71,23 @@ def test_bad_inputs(tmp_path, capsys):
         table_command.main(SimpleNamespace(results=[str(bad)], out_md=None, out_png=None))
     with pytest.raises(FileNotFoundError):
         table_command.main(SimpleNamespace(results=[str(tmp_path / 'none-*.json')], out_md=None, out_png=None))
+
+
+def test_variant_configs_get_their_own_rows(tmp_path):
+    """A run of a bundled ``<model>-tuned.yaml`` is the row ``<model>-tuned`` beside tunedGNN's published number; other
+    ``<model>-<variant>.yaml`` configs get the row ``<model>-<variant>``; plain configs keep the model name."""
+    files = {
+        'a.json': {**_node('minesweeper', 'gcn', None, [0.97, 0.98], metric='roc_auc'),
+                   'config_file': 'configs/minesweeper/gcn-tuned.yaml'},
+        'b.json': {**_node('minesweeper', 'gcn', None, [0.72, 0.73], metric='roc_auc'),
+                   'config_file': 'configs/default/gcn.yaml'},
+        'c.json': {**_node('cora', 'graphite', 'graphite', [0.88, 0.87]), 'config_file': 'configs/cora/graphite-fagcn.yaml'},
+    }
+    for name, obj in files.items():
+        (tmp_path / name).write_text(json.dumps(obj))
+    md = tmp_path / 'board.md'
+    assert table_command.main(SimpleNamespace(results=[str(tmp_path / '*.json')], out_md=str(md), out_png=None)) == 0
+    text = md.read_text()
+    assert '| minesweeper | gcn-tuned | - | roc_auc | 97.50 ± 0.50 | 97.86 ± 0.24 | -0.36 |' in text
+    assert '| minesweeper | gcn | - | roc_auc | 72.50 ± 0.50 | 72.32 ± 0.93 |' in text
+    assert '| cora | graphite-fagcn | graphite | accuracy | 87.50 ± 0.50 | 88.23 |' in text

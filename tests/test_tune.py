@@ -376,6 +376,9 @@ def test_export_plots_and_cli(studies, tmp_path, capsys):
     assert exported['params'] == {**CONFIG['params'], **study.best_params}
     assert exported['search'] == CONFIG['search'] and exported['dataset'] == 'toy'
     assert f'#{study.best_trial.number}' in exported['description']
+    sel = exported['selection']  # graphite run copies it into the result JSON
+    assert sel['study'] == 'toy-standin' and sel['trials'] == 10 and sel['best_trial'] == study.best_trial.number
+    assert sel['cpu_hours'] == pytest.approx(10 * 0.25 / 3600, abs=1e-3) and 'validation' in sel['objective']
     assert not list(best.parent.glob('.*'))  # atomic write left no temp file
     for name in ('optimization_history', 'param_importances'):
         png = studies / 'toy-standin' / f'{name}.png'
@@ -444,8 +447,9 @@ def test_end_to_end_real_runner_on_cornell(studies, tmp_path, monkeypatch):
                  str(b.user_attrs['seed']), '--threads', '1', '--out', str(out), '--no-progress']) == 0
     result = json.loads(out.read_text())
     assert result['val_mean'] == pytest.approx(b.value, abs=1e-12)
-    assert result['mean'] == pytest.approx(b.user_attrs['test_mean'], abs=1e-12)
-    assert 0.0 <= b.value <= 1.0 and math.isfinite(b.user_attrs['test_mean'])
+    # the search never saw a test mask; the test number comes from this one run after it
+    assert 'test_mean' not in b.user_attrs and 0.0 <= b.value <= 1.0 and math.isfinite(result['mean'])
+    assert result['selection']['study'] == 'cornell-mlp' and result['selection']['trials'] == 3
 
 
 def test_linkpred_task_on_synthetic_graph(studies, tmp_path):
@@ -502,3 +506,42 @@ def test_diverging_trial_is_recorded_and_a_bug_stops_the_worker(studies):
         tuning.tune(make_spec('bug', n_trials=6), progress=False, backend=backend)
     states = [t.state for t in load('bug').get_trials()]
     assert states == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE, TrialState.FAIL]
+
+
+def test_node_objective_never_sees_test_masks(studies, make_graph, monkeypatch):
+    """The node-classification objective trains and scores with the test masks hidden: the runner receives them
+    replaced by the validation masks, and poisoning the test masks and the labels of nodes that only ever appear in
+    test sets changes no trial value; no test number leaves the objective."""
+    import torch
+
+    import graphite.cli.runner as runner
+    import graphite.datasets
+    clean = make_graph(num_nodes=80, num_features=10, num_edges=300, num_splits=2, seed=4)
+    poisoned = clean.clone()
+    test_only = ~(clean.train_mask | clean.val_mask).any(1)
+    assert test_only.sum() > 5
+    g = torch.Generator().manual_seed(0)
+    poisoned.y[test_only] = torch.randint(0, 3, (int(test_only.sum()),), generator=g)
+    poisoned.test_mask = test_only.view(-1, 1).repeat(1, 2) & (torch.rand(80, 2, generator=g) < 0.5)
+    seen, real_run = [], runner.run
+
+    def spy(*args, data=None, **kwargs):
+        seen.append(data)
+        return real_run(*args, data=data, **kwargs)
+    monkeypatch.setattr(runner, 'run', spy)
+    config = {'dataset': 'toy-graph', 'model': 'gcn', 'transform': None,
+              'params': {'hidden_channels': 8, 'num_layers': 2, 'dropout': 0.2, 'epochs': 6, 'patience': 0,
+                         'lr': 0.01, 'weight_decay': 0.0, 'eval_every': 1},
+              'search': {'dropout': {'type': 'float', 'low': 0.0, 'high': 0.5}}}
+    results = []
+    for data in (clean, poisoned):
+        monkeypatch.setattr(graphite.datasets, 'load', lambda name, data=data, **kw: data)
+        spec = tuning.TuneSpec(config=config, study_name='hidden', storage=resolve_storage(None, 'hidden'),
+                               n_trials=1, splits=[0, 1])
+        results.append(tuning.build_objective(spec)(dict(config['params']), 0, None))
+        given = seen[-1]
+        assert given is not data and torch.equal(given.test_mask, given.val_mask)
+        assert torch.equal(data.test_mask, clean.test_mask if data is clean else poisoned.test_mask)  # not modified
+    assert results[0]['per_split_val'] == results[1]['per_split_val']
+    assert results[0]['val_mean'] == results[1]['val_mean']
+    assert not {'mean', 'std', 'per_split'} & set(results[0])

@@ -6,7 +6,9 @@ A config file is a mapping with the keys
 * ``params``: model options (constructor arguments of the class in :data:`graphite.nn.MODELS`, without the
   channel sizes except ``hidden_channels``) and training options (:data:`TRAINING_DEFAULTS`), plus an optional
   ``transform_options`` mapping passed to :class:`graphite.Graphite`;
-* ``search``: an Optuna search space, ``name: {type: float|int|categorical, low, high, log, step, choices}``.
+* ``search``: an Optuna search space, ``name: {type: float|int|categorical, low, high, log, step, choices}``;
+* ``selection`` (optional): how the params were chosen (``method``, ``study``, ``trials``, ``cpu_hours``, ...;
+  written by ``graphite tune --export``), copied into every result JSON.
 
 Lookup order in :func:`load_config` (first existing file wins): an explicit ``path``;
 ``configs/<dataset>/<model>-graphite.yaml`` (only with ``transform='graphite'``); ``configs/<dataset>/<model>.yaml``;
@@ -43,7 +45,7 @@ TRAINING_DEFAULTS: Dict[str, Any] = {
     'transform_options': {},
 }
 
-TOP_LEVEL_KEYS = {'dataset', 'model', 'transform', 'params', 'search', 'description'}
+TOP_LEVEL_KEYS = {'dataset', 'model', 'transform', 'params', 'search', 'description', 'selection'}
 _SEARCH_KEYS = {'type', 'low', 'high', 'log', 'step', 'choices'}
 
 
@@ -57,11 +59,16 @@ class ConfigError(KeyError, ValueError):
 def allowed_params(model: str) -> Set[str]:
     """Parameter names accepted in ``params`` for ``model``: its constructor options plus training options."""
     from graphite.nn import get_model
-    cls = get_model(model)
-    sig = inspect.signature(cls.__init__)
     kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
     skip = ('self', 'in_channels', 'out_channels')
-    names = {n for n, p in sig.parameters.items() if n not in skip and p.kind in kinds}
+    names: Set[str] = set()
+    for cls in get_model(model).__mro__:  # a constructor's **options go to its base class (graphite.nn.StackedGNN)
+        if '__init__' not in vars(cls):
+            continue
+        params = inspect.signature(cls.__init__).parameters
+        names |= {n for n, p in params.items() if n not in skip and p.kind in kinds}
+        if not any(p.kind == inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            break
     return names | set(TRAINING_DEFAULTS)
 
 
@@ -210,5 +217,6 @@ def load_config(dataset: str, model: str, path: Optional[str] = None, overrides:
         'params': full,
         'search': copy.deepcopy(raw.get('search') or {}),
         'description': raw.get('description'),
+        'selection': copy.deepcopy(raw.get('selection')),
         'path': config_label(path),
     }

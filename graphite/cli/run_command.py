@@ -116,7 +116,8 @@ def main(args) -> int:
         return 2
     transform = cfg['transform'] if args.transform is None else (None if args.transform == 'none' else 'graphite')
     out = args.out or default_out(args.dataset, args.model, transform)
-    extra = {'config_file': cfg['path'], 'command': 'graphite ' + ' '.join(sys.argv[1:])}
+    extra = {'config_file': cfg['path'], 'command': 'graphite ' + ' '.join(sys.argv[1:]),
+             'selection': cfg.get('selection')}
 
     def save(partial):
         write_json_atomic(out, {**partial, **extra})

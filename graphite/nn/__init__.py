@@ -4,6 +4,12 @@ Every model is built as ``Model(in_channels, hidden_channels, out_channels, **op
 ``model(x, edge_index, edge_type=None) -> logits [N, C]``, so each runs unchanged on an original graph and on a
 GRAPHITE-transformed graph (:class:`graphite.Graphite`). ``MODELS`` maps the names used by configs and the command
 line to the classes.
+
+The strong-baseline recipe (residual connections, normalisation, depth, input/output linear layers, per-place dropout,
+jumping knowledge, ego/neighbour separation; Luo et al., NeurIPS 2024) is a set of options with the same names in
+:class:`~graphite.nn.stacked_gnn.StackedGNN` (GCN, GraphSAGE, GAT, GIN) and :class:`GraphiteNet`, documented in
+:mod:`graphite.nn.skeleton`; their defaults are the plain models. :data:`FAGCN_SETTINGS` are the options under which
+:class:`GraphiteNet` computes :class:`FAGCN`.
 """
 from graphite.nn.ego_separation import EgoSeparation
 from graphite.nn.fagcn import FAGCN
@@ -13,7 +19,7 @@ from graphite.nn.gcnii import GCNII
 from graphite.nn.gin import GIN
 from graphite.nn.gprgnn import GPRGNN
 from graphite.nn.graphite_conv import GraphiteConv
-from graphite.nn.graphite_net import GraphiteNet
+from graphite.nn.graphite_net import FAGCN_SETTINGS, GraphiteNet
 from graphite.nn.h2gcn import H2GCN
 from graphite.nn.jknet import JKNet
 from graphite.nn.mlp import MLP
@@ -53,4 +59,5 @@ def get_model(name: str):
 
 
 __all__ = ['MODELS', 'get_model', 'EgoSeparation', 'transductive_kwargs', 'GraphiteConv', 'GraphiteNet',
-           'TypedAdjacency', 'MLP', 'GCN', 'GraphSAGE', 'GAT', 'GIN', 'FAGCN', 'H2GCN', 'GPRGNN', 'GCNII', 'JKNet']
+           'FAGCN_SETTINGS', 'TypedAdjacency', 'MLP', 'GCN', 'GraphSAGE', 'GAT', 'GIN', 'FAGCN', 'H2GCN', 'GPRGNN',
+           'GCNII', 'JKNet']

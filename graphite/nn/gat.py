@@ -16,16 +16,19 @@ class GAT(StackedGNN):
             :class:`~graphite.nn.stacked_gnn.StackedGNN`; ``hidden_channels`` is the total size over heads.
         heads (int, optional): attention heads of the hidden layers (the output layer has one). (default: ``8``)
         attention_dropout (float, optional): dropout on the attention coefficients. (default: ``0.0``)
+        **options: the recipe options of :class:`~graphite.nn.stacked_gnn.StackedGNN`.
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_layers: int = 2,
-                 dropout: float = 0.5, heads: int = 8, attention_dropout: float = 0.0):
+                 dropout: float = 0.5, heads: int = 8, attention_dropout: float = 0.0, **options):
         if hidden_channels % heads:
             raise ValueError(f'hidden_channels ({hidden_channels}) must be divisible by heads ({heads})')
         self.heads, self.attention_dropout = heads, attention_dropout
-        super().__init__(in_channels, hidden_channels, out_channels, num_layers, dropout)
+        super().__init__(in_channels, hidden_channels, out_channels, num_layers, dropout, **options)
 
     def make_conv(self, in_channels, out_channels, last):
         if last:
-            return GATConv(in_channels, out_channels, heads=1, dropout=self.attention_dropout)
-        return GATConv(in_channels, out_channels // self.heads, heads=self.heads, dropout=self.attention_dropout)
+            return GATConv(in_channels, out_channels, heads=1, dropout=self.attention_dropout,
+                           add_self_loops=self.self_loops)
+        return GATConv(in_channels, out_channels // self.heads, heads=self.heads, dropout=self.attention_dropout,
+                       add_self_loops=self.self_loops)

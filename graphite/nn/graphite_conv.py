@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from graphite.nn.dropout import dropout
+from graphite.nn.skeleton import Residual, make_norm, norm_kind
 from graphite.nn.typed_adjacency import TypedAdjacency
 from graphite.ops import gated_spmm
 
@@ -37,6 +38,14 @@ class GraphiteConv(nn.Module):
         h'_i &= h_i + \mathrm{Dropout}\big(W_2\, \mathrm{Dropout}(\mathrm{GELU}(W_1 z_i + c_1)) + c_2\big),
         \quad z_i = m_i \;\text{or, with ``separate_ego``,}\; z_i = [u_i \,\|\, m_i].
 
+    The skeleton options (:mod:`graphite.nn.skeleton`) change the last line: ``ffn=False`` drops the MLP
+    (:math:`f(h) = m`), ``residual`` replaces the skip :math:`h_i +` by nothing (``'none'``) or by
+    :math:`\epsilon h^{(0)}_i +` (``'initial'``, the representation ``x0`` entering the first layer), and
+    ``feature_edges=False`` removes the feature edges (:math:`w_F = 0` exactly, not a small weight). With
+    ``feature_edges=False, ffn=False, norm=False, residual='initial', gate_bias=False``, :math:`w_0 = 1` fixed and
+    :math:`\tau = 1` the layer is PyG's :class:`~torch_geometric.nn.FAConv` (eval mode; FAConv also drops out gates
+    in training): :math:`h'_i = \epsilon h^{(0)}_i + \sum_j \tanh(a^\top [h_i \| h_j]) h_j / \sqrt{d_i d_j}`.
+
     The signed gate :math:`\alpha_{ji} \in (-1, 1)` lets each edge pass low-frequency (:math:`\alpha > 0`) or
     high-frequency (:math:`\alpha < 0`) signal. It is computed from the per-node scores :math:`s^{src}, s^{dst}`
     inside :func:`graphite.ops.gated_spmm`, so no ``[E, H]`` or ``[E, 2H]`` tensor is materialised.
@@ -55,6 +64,14 @@ class GraphiteConv(nn.Module):
         norm (bool, optional): apply LayerNorm to :math:`h` before gating/aggregation. (default: ``True``)
         separate_ego (bool, optional): feed :math:`[u_i \| m_i]` instead of :math:`m_i` to the MLP (ego/neighbour
             separation of the "-sep" models of Platonov et al., ICLR 2023). (default: ``False``)
+        feature_edges (bool, optional): aggregate over feature edges; ``False`` gives them weight exactly 0.
+            (default: ``True``)
+        ffn (bool, optional): the MLP :math:`W_2 \mathrm{GELU}(W_1 \cdot)`; ``False``: the update is :math:`m`.
+            (default: ``True``)
+        residual (str, optional): ``'sum'`` (:math:`h +`), ``'none'`` or ``'initial'`` (:math:`\epsilon h^{(0)} +`,
+            pass ``x0`` to :meth:`forward`). (default: ``'sum'``)
+        eps (float, optional): :math:`\epsilon` of ``residual='initial'``. (default: ``1.0``)
+        gate_bias (bool, optional): learn the gate bias :math:`b` (``False``: :math:`b = 0`). (default: ``True``)
 
     Shapes:
         - **input:** node features ``[N, H]``, a :class:`~graphite.nn.TypedAdjacency` (or ``edge_index [2, E]``
@@ -64,7 +81,8 @@ class GraphiteConv(nn.Module):
 
     def __init__(self, channels: int, feature_weight: float = 1.0, self_loop_weight: float = 1.0,
                  learn_weights: bool = True, tau: float = 1.0, dropout: float = 0.0, ffn_multiplier: int = 1,
-                 norm: bool = True, separate_ego: bool = False):
+                 norm=True, separate_ego: bool = False, feature_edges: bool = True, ffn: bool = True,
+                 residual: str = 'sum', eps: float = 1.0, gate_bias: bool = True):
         super().__init__()
         if channels <= 0:
             raise ValueError(f'channels must be positive, got {channels}')
@@ -85,12 +103,21 @@ class GraphiteConv(nn.Module):
             self.register_buffer('weight_rho', rho)
         self.att_src = nn.Parameter(torch.empty(channels))
         self.att_dst = nn.Parameter(torch.empty(channels))
-        self.att_bias = nn.Parameter(torch.empty(1))
-        self.norm = nn.LayerNorm(channels) if norm else None
+        if gate_bias:
+            self.att_bias = nn.Parameter(torch.empty(1))
+        else:
+            self.register_buffer('att_bias', torch.zeros(1))
+        self.norm_kind = norm_kind(norm)
+        self.norm = make_norm(self.norm_kind, channels)
         hidden = ffn_multiplier * channels
-        self.separate_ego = bool(separate_ego)
-        self.lin1 = nn.Linear(2 * channels if self.separate_ego else channels, hidden)
-        self.lin2 = nn.Linear(hidden, channels)
+        self.separate_ego, self.feature_edges, self.ffn = bool(separate_ego), bool(feature_edges), bool(ffn)
+        if self.separate_ego and not self.ffn:
+            raise ValueError('separate_ego needs the MLP (ffn=True) to map [u || m] back to the channels')
+        self.lin1 = nn.Linear(2 * channels if self.separate_ego else channels, hidden) if self.ffn else None
+        self.lin2 = nn.Linear(hidden, channels) if self.ffn else None
+        self.residual = Residual(residual, channels, channels, eps)
+        if self.residual.mode == 'linear':
+            raise ValueError("GraphiteConv's residual must be 'sum', 'none' or 'initial'")
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -104,12 +131,16 @@ class GraphiteConv(nn.Module):
         nn.init.zeros_(self.att_bias)
         if self.norm is not None:
             self.norm.reset_parameters()
-        self.lin1.reset_parameters()
-        self.lin2.reset_parameters()
+        if self.ffn:
+            self.lin1.reset_parameters()
+            self.lin2.reset_parameters()
 
     def type_weights(self) -> Tensor:
-        r"""``[3]`` tensor :math:`(w_E, w_F, w_0) = (1, w_F, w_0)` indexed by edge type."""
+        r"""``[3]`` tensor :math:`(w_E, w_F, w_0) = (1, w_F, w_0)` indexed by edge type (:math:`w_F = 0` with
+        ``feature_edges=False``)."""
         w = F.softplus(self.weight_rho)
+        if not self.feature_edges:
+            w = w * w.new_tensor([0.0, 1.0])
         return torch.cat([w.new_ones(1), w])
 
     def aggregate(self, u: Tensor, adj: TypedAdjacency) -> Tensor:
@@ -119,9 +150,10 @@ class GraphiteConv(nn.Module):
         weight = adj.normalized_weight(self.type_weights().to(u.dtype))
         return gated_spmm(adj.csr, u, s_src, s_dst, edge_weight=weight, tau=self.tau)
 
-    def forward(self, x: Tensor, adj: Union[TypedAdjacency, Tensor], edge_type: Optional[Tensor] = None) -> Tensor:
+    def forward(self, x: Tensor, adj: Union[TypedAdjacency, Tensor], edge_type: Optional[Tensor] = None,
+                x0: Optional[Tensor] = None) -> Tensor:
         """``x [N, H]`` and the graph of this call (a :class:`TypedAdjacency`, or ``edge_index [2, E]`` with optional
-        ``edge_type [E]``) -> ``[N, H]``."""
+        ``edge_type [E]``) -> ``[N, H]``; ``x0 [N, H]``: the initial representation (``residual='initial'``)."""
         if x.dim() != 2 or x.size(1) != self.channels:
             raise ValueError(f'x must have shape [N, {self.channels}], got {tuple(x.shape)}')
         if not isinstance(adj, TypedAdjacency):
@@ -131,14 +163,17 @@ class GraphiteConv(nn.Module):
         if adj.num_nodes != x.size(0):
             raise ValueError(f'adjacency has {adj.num_nodes} nodes but x has {x.size(0)} rows')
         u = self.norm(x) if self.norm is not None else x
-        m = self.aggregate(u, adj)                                        # [N, H]
-        if self.separate_ego:
-            m = torch.cat([u, m], dim=-1)                                 # [N, 2H]
-        z = dropout(F.gelu(self.lin1(m)), self.dropout, self.training)  # [N, ffn * H]
-        return x + dropout(self.lin2(z), self.dropout, self.training)
+        m = self.aggregate(u, adj)                                            # [N, H]
+        if self.ffn:
+            if self.separate_ego:
+                m = torch.cat([u, m], dim=-1)                                 # [N, 2H]
+            z = dropout(F.gelu(self.lin1(m)), self.dropout, self.training)  # [N, ffn * H]
+            m = dropout(self.lin2(z), self.dropout, self.training)
+        return self.residual(m, x, x0)
 
     def __repr__(self) -> str:
         w = self.type_weights().detach()
         return (f'{self.__class__.__name__}({self.channels}, w_F={w[1]:.3g}, w_0={w[2]:.3g}, '
-                f'learn_weights={self.learn_weights}, tau={self.tau}, norm={self.norm is not None}, '
-                f'separate_ego={self.separate_ego})')
+                f'learn_weights={self.learn_weights}, tau={self.tau}, norm={self.norm_kind!r}, '
+                f'separate_ego={self.separate_ego}, feature_edges={self.feature_edges}, ffn={self.ffn}, '
+                f'residual={self.residual.mode!r})')

@@ -12,4 +12,5 @@ class GraphSAGE(StackedGNN):
     Arguments as :class:`~graphite.nn.stacked_gnn.StackedGNN`."""
 
     def make_conv(self, in_channels, out_channels, last):
-        return SAGEConv(in_channels, out_channels, aggr='mean')
+        # with ego separation the wrapper holds the ego term (root weight) itself
+        return SAGEConv(in_channels, out_channels, aggr='mean', root_weight=self.ego is None)

@@ -4,8 +4,13 @@ A backend is ``f(params, seed, on_eval) -> result`` with ``result['val_mean']``,
 maximises: :func:`graphite.cli.runner.run` for node classification, :func:`linkpred.cli.command.run_linkpred` for
 link prediction, or any ``'module:function'``. :class:`TrialObjective` wraps a backend for
 :meth:`optuna.study.Study.optimize`: it samples the search space, reports the validation metric every
-``report_every`` steps (so the median pruner can stop the trial) and records the test metric and seed as user
-attributes, never as the objective.
+``report_every`` steps (so the median pruner can stop the trial) and records the seed, seconds and threads as user
+attributes (and a test metric only when a custom backend returns one).
+
+The node-classification backend never sees a test mask: it hands the runner the dataset with every split's
+``test_mask`` replaced by its ``val_mask`` (:func:`validation_only`), and drops the (then meaningless) test entries
+of the result. Test numbers are computed once, after the search, by ``graphite run --config <exported best>.yaml``
+(``tests/test_tune.py`` checks that poisoning the test masks and test labels changes no trial).
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ import optuna
 
 from graphite.cli.tuning.spec import TuneSpec
 
-__all__ = ['ObjectiveFn', 'TrialObjective', 'build_objective']
+__all__ = ['ObjectiveFn', 'TrialObjective', 'build_objective', 'validation_only']
 
 #: signature of an objective backend: (params, seed, on_eval) -> result dict with at least 'val_mean'
 ObjectiveFn = Callable[[Dict[str, Any], int, Optional[Callable[[int, float], None]]], Mapping[str, Any]]
@@ -36,11 +41,20 @@ def _import_callable(path: str) -> Callable:
     return fn
 
 
+def validation_only(data):
+    """A shallow copy of ``data`` whose ``test_mask`` is its ``val_mask``: what a search may see (the runner still
+    finds the three masks it needs, and every node it scores is a validation node)."""
+    out = copy.copy(data)
+    out.test_mask = data.val_mask.clone()
+    return out
+
+
 def build_objective(spec: TuneSpec) -> ObjectiveFn:
     """The objective backend of ``spec``: ``f(params, seed, on_eval) -> result`` with ``result['val_mean']``.
 
     * custom (``spec.objective = 'module:function'``): that function;
-    * ``node``: :func:`graphite.cli.runner.run` on ``spec.splits``, the dataset loaded once per worker;
+    * ``node``: :func:`graphite.cli.runner.run` on ``spec.splits``, the dataset loaded once per worker and its test
+      masks removed (:func:`validation_only`);
     * ``linkpred``: :func:`linkpred.cli.command.run_linkpred` with ``spec.runs`` runs, the graph loaded
       once per worker.
     """
@@ -67,9 +81,10 @@ def build_objective(spec: TuneSpec) -> ObjectiveFn:
     def node(params, seed, on_eval):
         if 'data' not in cache:  # load (and copy out of the read-only mirror) once per worker process
             from graphite.datasets import load
-            cache['data'] = load(cfg['dataset'])
-        return run(cfg['dataset'], cfg['model'], cfg.get('transform'), params, spec.splits, seed=seed,
-                   on_eval=on_eval, progress=False, data=cache['data'], device=spec.device)
+            cache['data'] = validation_only(load(cfg['dataset']))
+        result = run(cfg['dataset'], cfg['model'], cfg.get('transform'), params, spec.splits, seed=seed,
+                     on_eval=on_eval, progress=False, data=cache['data'], device=spec.device)
+        return {k: v for k, v in result.items() if k not in ('mean', 'std', 'per_split')}
     return node
 
 
@@ -123,6 +138,7 @@ class TrialObjective:
                            f'{type(result).__name__} with keys {sorted(result) if isinstance(result, Mapping) else ""}')
         value = float(result['val_mean'])
         trial.set_user_attr('seconds', round(float(result.get('seconds', seconds)), 3))
+        trial.set_user_attr('threads', int(spec.threads))
         for key, attr in (('mean', 'test_mean'), ('std', 'test_std'), ('val_std', 'val_std')):
             if result.get(key) is not None:
                 trial.set_user_attr(attr, float(result[key]))

@@ -103,7 +103,29 @@ def best_config(study: optuna.Study, config: Mapping[str, Any]) -> Dict[str, Any
         note += f', test {ua["test_mean"]:.4f}'
     note += ')'
     out['description'] = f'{out["description"].rstrip()} | {note}' if out.get('description') else note
+    if (study.user_attrs.get('identity') or {}).get('task', 'node') == 'node':  # `graphite run` configs only
+        out['selection'] = selection_record(study)
     return out
+
+
+def selection_record(study: optuna.Study) -> Dict[str, Any]:
+    """How the exported config was chosen: study, trials, best trial, validation objective, search CPU-hours (the
+    trials' wall-clock seconds x threads); ``graphite run`` copies it into the result JSON."""
+    trials = study.get_trials(deepcopy=False)
+    cpu_seconds = sum(float(t.user_attrs.get('seconds', 0.0)) * int(t.user_attrs.get('threads', 1)) for t in trials)
+    best = study.best_trial
+    splits = (study.user_attrs.get('identity') or {}).get('splits')
+    return {
+        'method': 'graphite tune (Optuna TPE, median pruner)',
+        'objective': f'mean validation {best.user_attrs.get("metric", "metric")} over splits '
+                     f'{splits if splits is not None else "all"}; test masks hidden from the search',
+        'study': study.study_name,
+        'trials': len(trials),
+        'complete_trials': sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials),
+        'best_trial': best.number,
+        'best_validation': float(best.value),
+        'cpu_hours': round(cpu_seconds / 3600, 3),
+    }
 
 
 def export_best(study: optuna.Study, config: Mapping[str, Any], path: Path) -> Path:
