@@ -1,4 +1,4 @@
-"""Tests of `graphite table`: markdown leaderboard (x100, published numbers from reference.md), PNG chart,
+"""Tests of `graphite table`: markdown leaderboard (x100, published numbers with their sources), PNG chart,
 link-prediction results, and clear errors on bad files."""
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def test_markdown_and_png(result_files, tmp_path):
     args = SimpleNamespace(results=[str(result_files / '*.json')], out_md=str(md), out_png=str(png))
     assert table_command.main(args) == 0
     text = md.read_text()
-    # ours x100 with the published GRAPHITE number from reference.md beside it
+    # ours x100 with the published GRAPHITE number (Qiu et al., arXiv 2509.12530) beside it
     assert '| actor | graphite | graphite | accuracy | 37.50 ± 0.41 | 37.69 ± 1.57 | -0.19 | 3 | 12 |' in text
     assert '| actor | mlp | - | accuracy | 35.50 ± 0.50 | 35.04 ± 1.53 | +0.46 |' in text
     # a plain GNN on the transformed graph is compared with the paper's transformed-graph number (34.83)
