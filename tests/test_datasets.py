@@ -1,8 +1,8 @@
 """Tests of graphite.datasets.
 
 Oracles come from outside the loader: the size table of the mirror's README (/work/shared/data/README.md) and
-the GRAPHITE paper (arXiv 2509.12530), the raw files themselves (split npz files, the FB100 .mat labels, the filtered npz edges), published
-edge homophily values, and hashlib for the manifest. Tests that need raw files are marked ``data`` and use the
+the GRAPHITE paper (arXiv 2509.12530), the raw files themselves (split npz files, the FB100 .mat labels, the
+filtered npz edges), published edge homophily values, and hashlib for the manifest. Tests that need raw files are marked ``data`` and use the
 ``GRAPHITE_DATA`` mirror; they skip with a reason when it is not set.
 """
 import hashlib
