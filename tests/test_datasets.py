@@ -2,8 +2,8 @@
 
 Oracles come from outside the loader: the size table of the mirror's README (/work/shared/data/README.md) and
 the GRAPHITE paper (arXiv 2509.12530), the raw files themselves (split npz files, the FB100 .mat labels, the
-filtered npz edges), published edge homophily values, and hashlib for the manifest. Tests that need raw files are marked ``data`` and use the
-``GRAPHITE_DATA`` mirror; they skip with a reason when it is not set.
+filtered npz edges), published edge homophily values, and hashlib for the manifest. Tests that need raw files are
+marked ``data`` and use the ``GRAPHITE_DATA`` mirror; they skip with a reason when it is not set.
 """
 import hashlib
 import os
@@ -25,7 +25,8 @@ needs_mirror = pytest.mark.skipif(not MIRROR or not os.path.isdir(MIRROR),
                                   reason='GRAPHITE_DATA is not set to the raw-data mirror (e.g. ../shared/data)')
 REPO = Path(__file__).resolve().parents[1]
 
-# (nodes, edges as stored, features, classes) from the mirror README table and the GRAPHITE paper's Table 1 (Qiu et al., arXiv 2509.12530).
+# (nodes, edges as stored, features, classes) from the mirror README table and the GRAPHITE paper's Table 1
+# (Qiu et al., arXiv 2509.12530).
 SIZES = {
     'actor': (7600, 30019, 932, 5),
     'cornell': (183, 298, 1703, 5),
