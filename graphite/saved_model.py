@@ -223,6 +223,8 @@ def _penultimate(model: nn.Module, num_classes: int, run) -> Tensor:
             h.remove()
     n = logits.size(0)
     for inp, out in reversed(calls):
+        if out is inp:  # a pass-through (an identity or a residual switched off), not a layer
+            continue
         if inp.dim() == 2 and inp.size(0) == n and out.shape == (n, num_classes):
             return inp
     raise ValueError(f'could not find the output layer of {type(model).__name__} to read node embeddings from')

@@ -1,5 +1,5 @@
-"""``graphite report`` through the CLI entry point: printed sizes and homophily numbers on Actor (the GRAPHITE paper's homophily table),
-JSON output, option parsing and clear errors."""
+"""``graphite report`` through the CLI entry point: printed sizes and homophily numbers on Actor (the GRAPHITE
+paper's homophily table), JSON output, option parsing and clear errors."""
 from __future__ import annotations
 
 import json
@@ -42,7 +42,8 @@ def test_report_actor_markdown(data_root, capsys):
     assert _row(out, 'edges (edge_index columns)') == ['30,019', f'{30019 + 2 * 40977:,}']
     assert _row(out, 'feature nodes') == ['0', '932']
     assert _row(out, 'feature edges (undirected pairs)') == ['0', '40,977']
-    # the GRAPHITE paper's homophily table (Qiu et al., arXiv 2509.12530; undirected): original / all-label majority / train-label majority
+    # the GRAPHITE paper's homophily table (Qiu et al., arXiv 2509.12530; undirected):
+    # original / all-label majority / train-label majority
     assert _row(out, 'edge')[0:2] == ['0.2181', '0.3301'] and _row(out, 'edge')[3] == '0.3212'
     assert _row(out, 'adjusted')[0:2] == ['0.0045', '0.0695'] and _row(out, 'adjusted')[3] == '0.0417'
     li = _row(out, 'label_informativeness')

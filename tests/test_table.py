@@ -81,7 +81,8 @@ def test_variant_configs_get_their_own_rows(tmp_path):
                    'config_file': 'configs/minesweeper/gcn-tuned.yaml'},
         'b.json': {**_node('minesweeper', 'gcn', None, [0.72, 0.73], metric='roc_auc'),
                    'config_file': 'configs/default/gcn.yaml'},
-        'c.json': {**_node('cora', 'graphite', 'graphite', [0.88, 0.87]), 'config_file': 'configs/cora/graphite-fagcn.yaml'},
+        'c.json': {**_node('cora', 'graphite', 'graphite', [0.88, 0.87]),
+                   'config_file': 'configs/cora/graphite-fagcn.yaml'},
     }
     for name, obj in files.items():
         (tmp_path / name).write_text(json.dumps(obj))

@@ -93,8 +93,8 @@ def markdown(results: List[Dict[str, Any]]) -> str:
         out += ['## Node classification', '',
                 'Test metric (x100) at the best validation step, mean ± std over splits; *published* = '
                 'GRAPHITE paper (Qiu et al., arXiv 2509.12530); for `<model>-tuned` rows (the strong-baseline recipe) '
-                'Luo et al., NeurIPS 2024 (tunedGNN, medium_graph/README.md). Transform `graphite` = model trained on the '
-                'GRAPHITE-transformed graph.', '',
+                'Luo et al., NeurIPS 2024 (tunedGNN, medium_graph/README.md). Transform `graphite` = model trained on '
+                'the GRAPHITE-transformed graph.', '',
                 '| dataset | model | transform | metric | ours | published | Δ | splits | time (s) |',
                 '|---|---|---|---|---:|---:|---:|---:|---:|']
         for r in node_rows(node):

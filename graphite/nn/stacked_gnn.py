@@ -126,7 +126,7 @@ class StackedGNN(nn.Module):
         return self.lin_out(h)
 
     def __repr__(self) -> str:
-        extra = ''.join(f', {k}={v!r}' for k, v in (('norm', self.norm_kind), ('residual', self.residual),
-                                                   ('jk', self.jk), ('separate_ego', self.ego)) if v not in ('none', None))
+        options = (('norm', self.norm_kind), ('residual', self.residual), ('jk', self.jk), ('separate_ego', self.ego))
+        extra = ''.join(f', {k}={v!r}' for k, v in options if v not in ('none', None))
         return (f'{self.__class__.__name__}({self.in_channels}, {self.hidden_channels}, {self.out_channels}, '
                 f'num_layers={len(self.convs)}{extra})')
