@@ -228,3 +228,21 @@ def test_run_command_names_result_files_like_the_loader(toy, tmp_path, monkeypat
         assert run_command.main(_args(dataset=name, overrides=sets, splits='0')) == 0
     assert os.listdir(tmp_path / 'results') == ['cornell-mlp.json']
     assert json.loads((tmp_path / 'results' / 'cornell-mlp.json').read_text())['dataset'] == 'cornell'
+
+
+def test_undirected_option_equals_a_graph_made_undirected_by_pyg(toy):
+    """``undirected: true`` (tunedGNN's preprocessing of the filtered graphs) gives the numbers of the same run on the
+    graph that PyG's ``to_undirected`` returns; the option's default leaves the graph as stored."""
+    from torch_geometric.utils import to_undirected
+    params = dict(hidden_channels=8, epochs=6, eval_every=2, patience=0)
+    a = run('toy', 'gcn', None, {**params, 'undirected': True}, splits='0', data=toy, progress=False)
+    sym = toy.clone()
+    sym.edge_index = to_undirected(toy.edge_index, num_nodes=toy.num_nodes)
+    b = run('toy', 'gcn', None, params, splits='0', data=sym, progress=False)
+    c = run('toy', 'gcn', None, params, splits='0', data=toy, progress=False)
+    assert a['per_split'] == b['per_split'] and a['per_split_val'] == b['per_split_val']
+    assert not torch.equal(sym.edge_index, toy.edge_index) and c['config'].get('undirected') is None
+    with pytest.raises(ValueError, match='original graph'):
+        from graphite import Graphite
+        run('toy', 'graphite', 'graphite', {**params, 'undirected': True}, splits='0', data=Graphite()(toy),
+            progress=False)

@@ -42,6 +42,7 @@ TRAINING_DEFAULTS: Dict[str, Any] = {
     'batch_size': None,    # seed nodes per mini-batch (per rank with --distributed); None = full-batch training
     'fanout': None,        # neighbours per hop of a mini-batch, e.g. [15, 10] or '15,10' (default [15, 10])
     'feature_fanout': None,  # at most this many neighbours around a feature node per hop (default: no cap)
+    'undirected': False,   # make the graph undirected before any transform (tunedGNN's preprocessing of *-filtered)
     'transform_options': {},
 }
 

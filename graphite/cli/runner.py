@@ -145,17 +145,30 @@ class PreparedData:
 _PREPARED: Dict[tuple, tuple] = {}
 
 
-def prepare(data, transform: Optional[str], transform_options: Optional[Dict[str, Any]] = None) -> PreparedData:
-    """The :class:`PreparedData` for ``data`` under ``transform``, built once per ``data`` object."""
+def prepare(data, transform: Optional[str], transform_options: Optional[Dict[str, Any]] = None,
+            undirected: bool = False) -> PreparedData:
+    """The :class:`PreparedData` for ``data`` under ``transform``, built once per ``data`` object.
+
+    ``undirected=True`` first makes the graph undirected (:func:`torch_geometric.utils.to_undirected`: every edge in
+    both directions, duplicates merged), as tunedGNN does for the filtered Chameleon/Squirrel graphs, which store each
+    edge once; only a graph without a transform's feature nodes can be made undirected this way.
+    """
     transform_options = transform_options or {}
-    key = (id(data), transform, repr(sorted(transform_options.items())))
+    key = (id(data), transform, repr(sorted(transform_options.items())), bool(undirected))
     hit = _PREPARED.get(key)
     if hit is not None and hit[0]() is data:
         return hit[1]
     for k in [k for k, (ref, _) in _PREPARED.items() if ref() is None]:
         del _PREPARED[k]
+    source = data
+    if undirected:
+        if getattr(data, 'edge_type', None) is not None:
+            raise ValueError('undirected=True needs the original graph, not one already transformed by Graphite()')
+        from torch_geometric.utils import to_undirected
+        data = copy.copy(data)
+        data.edge_index = to_undirected(data.edge_index, num_nodes=data.num_nodes)
     prepared = PreparedData(data, transform, transform_options)
-    _PREPARED[key] = (weakref.ref(data), prepared)
+    _PREPARED[key] = (weakref.ref(source), prepared)
     return prepared
 
 
@@ -291,7 +304,7 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
         from graphite.datasets import load
         with D.main_first(ctx):  # rank 0 downloads/processes the dataset, the others then read its files
             data = load(dataset)
-    cpu_prep = prepare(data, transform, train.get('transform_options') or {})
+    cpu_prep = prepare(data, transform, train.get('transform_options') or {}, bool(train.get('undirected')))
     prep = cpu_prep.to(device)
     split_ids = parse_splits(splits, prep.num_splits)
     metric = metric_for(dataset)
