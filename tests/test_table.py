@@ -92,3 +92,12 @@ def test_variant_configs_get_their_own_rows(tmp_path):
     assert '| minesweeper | gcn-tuned | - | roc_auc | 97.50 ± 0.50 | 97.86 ± 0.24 | -0.36 |' in text
     assert '| minesweeper | gcn | - | roc_auc | 72.50 ± 0.50 | 72.32 ± 0.93 |' in text
     assert '| cora | graphite-fagcn | graphite | accuracy | 87.50 ± 0.50 | 88.23 |' in text
+
+
+def test_runs_on_the_undirected_graph_get_their_own_row():
+    from graphite.cli.table_command import node_rows
+    plain = {**_node('chameleon-filtered', 'graphite', 'graphite', [0.45, 0.46]), '_path': 'a.json'}
+    sym = {**_node('chameleon-filtered', 'graphite', 'graphite', [0.48, 0.47]), '_path': 'b.json'}
+    sym['config'] = {'undirected': True}
+    labels = sorted(row['model'] for row in node_rows([plain, sym]))
+    assert labels == ['graphite', 'graphite (undirected)']

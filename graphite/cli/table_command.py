@@ -74,6 +74,8 @@ def node_rows(results: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         stem = os.path.splitext(os.path.basename(str(r.get('config_file') or '')))[0]
         label = stem if stem.startswith(f"{r['model']}-") and stem != f"{r['model']}-graphite" else r['model']
         pub = published(r['dataset'], r['model'], r['transform'], tuned=label.endswith('-tuned'))
+        if (r.get('config') or {}).get('undirected'):  # run on the graph made undirected (--set undirected=true)
+            label += ' (undirected)'
         rows.append({
             'dataset': r['dataset'], 'model': label,
             'transform': r['transform'] or '-',
