@@ -40,6 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from graphite import ops  # noqa: E402
 from graphite.ops import CSR  # noqa: E402
 from graphite.ops import backend as B  # noqa: E402
+# benchmarks/ops.py: the same graphs and the PyG-style gather/scatter path
+from ops import actor_graph, naive_gated, synthetic_graph  # noqa: E402
 
 warnings.filterwarnings('ignore', message='.*[Ss]parse.*')
 
@@ -89,20 +91,6 @@ def minimal_bytes(n: int, e: int, h: int, elem: int) -> int:
 
 # ------------------------------------------------------------------------------------------------------ graphs
 
-def actor_graph():
-    from torch_geometric.utils import add_self_loops, to_undirected
-
-    from graphite import Graphite, datasets
-    data = Graphite()(datasets.load('actor'))
-    n = data.num_nodes
-    return add_self_loops(to_undirected(data.edge_index, num_nodes=n), num_nodes=n)[0], n
-
-
-def synthetic_graph(num_nodes: int, degree: int, seed: int = 0):
-    g = torch.Generator().manual_seed(seed)
-    return torch.randint(0, num_nodes, (2, num_nodes * degree), generator=g), num_nodes
-
-
 def inputs(n: int, e: int, h: int, seed: int = 1):
     g = torch.Generator().manual_seed(seed)
     return (torch.randn(n, h, generator=g, dtype=torch.float64), 0.5 * torch.randn(n, generator=g, dtype=torch.float64),
@@ -142,14 +130,6 @@ def numerics(edge_index, n, h, device, backends) -> List[Dict]:
 
 
 # ------------------------------------------------------------------------------------------------------- speed
-
-def naive_gated(edge_index, x, s_src, s_dst, w, tau, num_nodes):
-    """PyG MessagePassing formulation: per-edge messages ``[E, H]``, then scatter."""
-    from torch_geometric.utils import scatter
-    src, dst = edge_index[0], edge_index[1]
-    gate = torch.tanh((s_dst[dst] + s_src[src]) / tau) * w
-    return scatter(x.index_select(0, src) * gate.unsqueeze(-1), dst, 0, num_nodes, reduce='sum')
-
 
 def torch_sparse_gated(csr: CSR, x, s_src, s_dst, w, tau):
     """``torch.sparse`` CSR with PyTorch's own autograd: gate as an ``[E]`` vector, then ``sparse.mm``."""
@@ -255,8 +235,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     summary['copy_bandwidth_gb_s'] = copy_bw / 1e9
     graphs = []
     if not args.no_actor:
-        graphs.append(('actor', actor_graph))
-    graphs.append((f'synthetic-{args.nodes}', lambda: synthetic_graph(args.nodes, args.degree)))
+        graphs.append(('actor', lambda: actor_graph(None)))
+    graphs.append((f'synthetic-{args.nodes}', lambda: synthetic_graph(args.nodes, args.nodes * args.degree)))
     hidden = [int(h) for h in args.hidden.split(',')]
 
     def save():  # after every part, so a run stopped by a time limit keeps what it measured

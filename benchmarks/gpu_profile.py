@@ -28,11 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def profile_backend(prep, params: Dict, backend: str, device, steps: int, warmup: int, top: int) -> Dict:
+    from graphite.cli.config import TRAINING_DEFAULTS
     from graphite.nn import get_model, transductive_kwargs
     os.environ['GRAPHITE_OPS_BACKEND'] = backend
     torch.manual_seed(0)
-    train_keys = ('lr', 'weight_decay', 'epochs', 'patience', 'eval_every', 'hidden_channels', 'transform_options')
-    kwargs = {k: v for k, v in params.items() if k not in train_keys}
+    kwargs = {k: v for k, v in params.items() if k not in TRAINING_DEFAULTS}  # as the runner splits them
     cls = get_model('graphite')
     model = cls(prep.x.size(1), int(params['hidden_channels']), prep.num_classes,
                 **transductive_kwargs(cls, kwargs)).to(device)
