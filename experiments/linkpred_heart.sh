@@ -14,8 +14,8 @@ for proto in $protocols; do
   done
   for m in $models; do
     enc=${m%%:*}; dec=${m##*:}
-    f=$out/$ds-$proto-$enc-$dec.json
-    [ -f $f ] && grep -q '"complete": true' $f && continue
+    f=$out/$ds-$proto-$enc-$dec.json   # skipped only when complete with all the seeds asked for
+    [ -f $f ] && grep -q '"complete": true' $f && grep -q "\"seeds_done\": $seeds," $f && continue
     $py -m graphite linkpred --dataset $ds --encoder $enc --decoder $dec --protocol $proto --seeds $seeds \
         --threads 1 --no-progress --set epochs=$epochs --set eval_every=5 --set patience=1000 \
         --set hidden_channels=128 --set lr=0.01 --set dropout=0.0 --out $f

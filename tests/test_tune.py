@@ -134,6 +134,31 @@ def test_search_space_rejects_bad_entries(entry, error, message):
     assert message in str(info.value) and "'p'" in str(info.value) and 'cfg.yaml' in str(info.value)
 
 
+def test_search_space_same_as_ties_values_and_export():
+    # FAGCN ties its dropouts; a GraphiteNet space that contains FAGCN's must tie input_dropout to dropout
+    spec = {'dropout': {'type': 'float', 'low': 0.0, 'high': 0.8, 'step': 0.1},
+            'input_dropout': {'same_as': 'dropout'}}
+    space = SearchSpace(spec, params={'dropout': 0.5, 'input_dropout': 0.5})
+    assert list(space.distributions) == ['dropout'] and len(space) == 2
+    assert list(space.names()) == ['dropout', 'input_dropout']
+    study = optuna.create_study(direction='maximize', sampler=optuna.samplers.RandomSampler(seed=0))
+    seen = set()
+    for _ in range(10):
+        trial = study.ask()
+        values = space.suggest(trial)
+        assert values['input_dropout'] == values['dropout'] and set(trial.params) == {'dropout'}
+        seen.add(values['dropout'])
+        study.tell(trial, values['dropout'])
+    assert len(seen) > 1
+    from graphite.cli.tuning.summary import best_config
+    out = best_config(study, {'model': 'gcn', 'params': {'dropout': 0.5, 'input_dropout': 0.1}, 'search': spec})
+    assert out['params']['input_dropout'] == out['params']['dropout'] == pytest.approx(max(seen))
+    for bad, message in [({'same_as': 'lr'}, 'which is not a searched parameter'),
+                         ({'same_as': 'dropout', 'type': 'float'}, '`same_as` takes no other keys')]:
+        with pytest.raises(ValueError, match=message):
+            SearchSpace({**spec, 'input_dropout': bad})
+
+
 def test_search_space_names_must_be_params():
     with pytest.raises(KeyError, match="'typo' is searched but is not one of the config params"):
         SearchSpace({'typo': {'type': 'float', 'low': 0, 'high': 1}}, params={'lr': 0.1})

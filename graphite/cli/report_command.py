@@ -21,7 +21,6 @@ import inspect
 import json
 import os
 import sys
-import tempfile
 from typing import Any, Dict, List
 
 HELP = 'print a dataset before/after the GRAPHITE transform: sizes and homophily measures with relative change'
@@ -64,17 +63,9 @@ def parse_transform_options(items: List[str]) -> Dict[str, Any]:
 
 
 def _write_atomic(path: str, text: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.report-', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w') as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    from graphite.fileio import atomic_write
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    atomic_write(path, lambda f: f.write(text.encode()))
 
 
 def build_reports(names: List[str], options: Dict[str, Any], split: int = 0, undirected: bool = True,

@@ -6,28 +6,18 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 from typing import Any, Dict, Optional
+
+from graphite.fileio import atomic_write
 
 __all__ = ['write_json_atomic', 'read_json', 'environment']
 
 
 def write_json_atomic(path: str, obj: Any) -> None:
     """Write ``obj`` as JSON to ``path`` atomically (temporary file in the same folder, then ``os.replace``)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.', suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, 'w') as f:
-            json.dump(obj, f, indent=2, sort_keys=False)
-            f.write('\n')
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    text = json.dumps(obj, indent=2, sort_keys=False) + '\n'
+    atomic_write(path, lambda f: f.write(text.encode()))
 
 
 def read_json(path: str) -> Dict[str, Any]:

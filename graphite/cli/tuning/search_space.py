@@ -21,7 +21,10 @@ Each entry becomes one Optuna distribution:
 * ``int``: :class:`optuna.distributions.IntDistribution` on ``{low, low + step, ..., high}`` (``step`` defaults
   to 1), log-uniform when ``log: true``;
 * ``categorical``: :class:`optuna.distributions.CategoricalDistribution` over ``choices`` (``None``, bools,
-  numbers and strings).
+  numbers and strings);
+* ``{same_as: other}``: no distribution of its own; the value of the searched parameter ``other`` is used (e.g.
+  ``input_dropout: {same_as: dropout}`` keeps a model's dropouts tied, as FAGCN ties them), so a space can
+  contain another model's space exactly.
 
 Everything is validated up front, with an error that names the parameter: unknown ``type`` or keys, missing or
 non-numeric bounds, ``low > high``, ``log: true`` with ``low <= 0``, ``log`` together with ``step`` (Optuna
@@ -78,6 +81,7 @@ class SearchSpace:
                              f'`lr: {{type: float, low: 1.0e-4, high: 1.0e-1, log: true}}`')
         self.spec: Dict[str, Dict[str, Any]] = {}
         self.distributions: Dict[str, optuna.distributions.BaseDistribution] = {}
+        self.tied: Dict[str, str] = {}  # name -> the searched parameter whose value it takes
         for name, entry in spec.items():
             where = f'{source}: parameter {name!r}'
             if not isinstance(name, str) or not name:
@@ -86,7 +90,17 @@ class SearchSpace:
                 raise KeyError(f'{where} is searched but is not one of the config params '
                                f'({", ".join(sorted(params)) or "none"}); add a default value under `params:`')
             self.spec[name] = dict(entry) if isinstance(entry, Mapping) else entry
+            if isinstance(entry, Mapping) and 'same_as' in entry:
+                if set(entry) != {'same_as'}:
+                    raise ValueError(f'{where}: `same_as` takes no other keys, got '
+                                     f'{", ".join(sorted(map(str, entry)))}')
+                self.tied[name] = entry['same_as']
+                continue
             self.distributions[name] = self._distribution(where, entry)
+        for name, target in self.tied.items():
+            if target not in self.distributions:
+                raise ValueError(f'{source}: parameter {name!r} is `same_as: {target!r}`, which is not a searched '
+                                 f'parameter with a distribution')
 
     @staticmethod
     def _distribution(where: str, entry: Any):
@@ -157,17 +171,25 @@ class SearchSpace:
                 values[name] = trial.suggest_int(name, d.low, d.high, step=d.step, log=d.log)
             else:
                 values[name] = trial.suggest_float(name, d.low, d.high, step=d.step, log=d.log)
-        return values
+        return self.with_tied(values)
+
+    def with_tied(self, values: Mapping[str, Any]) -> Dict[str, Any]:
+        """``values`` (sampled parameters, e.g. a trial's ``params``) with every ``same_as`` parameter added."""
+        out = dict(values)
+        for name, target in self.tied.items():
+            if target in out:
+                out[name] = out[target]
+        return out
 
     def names(self) -> Iterable[str]:
-        return self.distributions.keys()
+        return [*self.distributions.keys(), *self.tied.keys()]
 
     def to_dict(self) -> Dict[str, Dict[str, Any]]:
         """The validated spec as plain data (JSON/YAML serialisable), e.g. to store in the study's attributes."""
         return {name: dict(entry) for name, entry in self.spec.items()}
 
     def __len__(self) -> int:
-        return len(self.distributions)
+        return len(self.distributions) + len(self.tied)
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}({", ".join(self.distributions)})'

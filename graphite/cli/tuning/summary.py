@@ -95,6 +95,9 @@ def best_config(study: optuna.Study, config: Mapping[str, Any]) -> Dict[str, Any
     # stepped floats come back as low + k * step (0.6000000000000001): print them at 12 significant digits
     tuned = {k: float(f'{v:.12g}') if getattr(best.distributions[k], 'step', None) and isinstance(v, float) else v
              for k, v in best.params.items()}
+    for name, entry in (out.get('search') or {}).items():  # `same_as` ties: not sampled, so not in best.params
+        if isinstance(entry, Mapping) and entry.get('same_as') in tuned:
+            tuned[name] = tuned[entry['same_as']]
     out['params'] = {**out['params'], **tuned}
     ua = best.user_attrs
     note = (f'tuned by graphite tune: study {study.study_name}, best of {len(study.trials)} trials (#{best.number}, '
