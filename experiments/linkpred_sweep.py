@@ -1,4 +1,4 @@
-"""Sweep the synthetic generator's similarity knob S: test MRR of every encoder x decoder combination.
+r"""Sweep the synthetic generator's similarity knob S: test MRR of every encoder x decoder combination.
 
 Usage (resumable: finished cells are cached in ``<out>/cells.jsonl`` and skipped on restart)::
 
@@ -8,6 +8,12 @@ Usage (resumable: finished cells are cached in ``<out>/cells.jsonl`` and skipped
 Writes ``sweep.csv`` (one row per S x model), ``sweep.md`` (MRR x100 table, models x S, plus the measured
 similarity profile of each graph), ``sweep.png`` (MRR vs S, one panel per decoder) and
 ``similarity_S<S>.png`` (edge vs non-edge cosine histograms) into ``--out``.
+
+``--graph KEY=VALUE`` passes further keywords to :func:`linkpred.synthetic.make_link_graph` (e.g. ``strength``,
+``oversample``, ``num_features``). ``--oracle`` adds the row ``oracle`` (no training): the test metrics of the
+generator's own edge score computed from the features, on the split of run 0 -- cosine :math:`k(u, v)` for the
+monotone profile, :math:`-|k(u, v) - \tilde k|` for the gated one (:math:`\tilde k` = median cosine of the training
+edges). It shows how much of the signal the generator put into the features is visible to the evaluation at all.
 """
 from __future__ import annotations
 
@@ -38,6 +44,9 @@ def main(argv=None) -> int:
     ap.add_argument('--set', dest='overrides', action='append', default=[], metavar='KEY=VALUE')
     ap.add_argument('--encoders', default=None, help='comma list of encoder[:sep|:mix] (default: all)')
     ap.add_argument('--decoders', default=','.join(DECODERS))
+    ap.add_argument('--graph', dest='graph_options', action='append', default=[], metavar='KEY=VALUE',
+                    help='further make_link_graph keyword, e.g. strength=64 (repeatable)')
+    ap.add_argument('--oracle', action='store_true', help="add the generator-score row 'oracle' (no training)")
     args = ap.parse_args(argv)
 
     import torch
@@ -53,6 +62,8 @@ def main(argv=None) -> int:
     params = {'hidden_channels': 64, 'num_layers': 2, 'lr': 0.005, 'epochs': 60, 'eval_every': 10, 'patience': 30,
               'metric': 'mrr'}
     params.update(dict(parse_override(o) for o in args.overrides))
+    graph_kw = dict(parse_override(o) for o in args.graph_options)
+    args.graph_kw = graph_kw
     sims = [float(s) for s in args.similarities.split(',')]
     encoders = ENCODERS
     if args.encoders:
@@ -76,12 +87,20 @@ def main(argv=None) -> int:
     for s, enc, sep, dec in bar:
         if s not in profiles:
             data = make_link_graph(args.num_nodes, s, profile=args.profile, avg_degree=args.avg_degree,
-                                   seed=args.graph_seed)
+                                   seed=args.graph_seed, **graph_kw)
             prof = edge_similarity_profile(data.x, data.edge_index, seed=0)
             test = threshold_test(prof.edge, prof.non_edge)
             plot_similarity(prof, os.path.join(args.out, f'similarity_S{s:+.2f}.png'),
                             title=f'synthetic S={s:+.2f}: {test.label} (gap {test.gap:+.3f})', test=test)
             profiles[s] = (data, test)
+            if args.oracle and (s, 'oracle') not in done:
+                cell = {'similarity': s, 'model': 'oracle', 'encoder': 'oracle', 'decoder': 'oracle',
+                        'separate_ego': None, 'label': test.label, 'gap': test.gap,
+                        'threshold_accuracy': test.accuracy, **oracle_metrics(data, args.profile, params, args.seed),
+                        'mrr_std': 0.0, 'seconds': 0.0, 'best_epochs': []}
+                with open(cells_path, 'a') as f:
+                    f.write(json.dumps(cell) + '\n')
+                done[(s, 'oracle')] = cell
         data, test = profiles[s]
         name = model_name(enc, dec, sep)
         bar.set_postfix_str(f'S={s:+.2f} {name}')
@@ -100,6 +119,29 @@ def main(argv=None) -> int:
     return 0
 
 
+def oracle_metrics(data, profile: str, params: dict, seed: int = 0) -> dict:
+    """Test metrics of the generator's edge score from the features (see the module docstring) on the random split
+    that run 0 of ``run_linkpred(..., params, seed=seed)`` uses (same fractions, negatives and filtering)."""
+    import torch
+
+    from linkpred.evaluation import split_metrics
+    from linkpred.similarity import pair_cosine
+    from linkpred.training import DEFAULT_PARAMS, split_edges
+
+    full = dict(DEFAULT_PARAMS, **params)
+    split = split_edges(data, float(full['val']), float(full['test']), seed=seed,
+                        mrr_negatives=int(full['mrr_negatives']))
+    centre = float(pair_cosine(data.x, split.train_pos).median())
+
+    def score(pairs):
+        k = pair_cosine(data.x, pairs)
+        return k if profile == 'monotone' else -(k - centre).abs()
+
+    heads = split.test_pos[0][:, None].expand_as(split.test_mrr)
+    rank = score(torch.stack([heads.reshape(-1), split.test_mrr.reshape(-1)])).view_as(split.test_mrr)
+    return split_metrics(score(split.test_pos), score(split.test_neg), rank, split.test_mrr_mask)
+
+
 def write_outputs(args, sims, encoders, decoders, done, profiles, params, seconds):
     import matplotlib
     matplotlib.use('Agg')
@@ -107,6 +149,8 @@ def write_outputs(args, sims, encoders, decoders, done, profiles, params, second
 
     from linkpred.model import model_name
     models = [model_name(e, d, sep) for (e, sep) in encoders for d in decoders]
+    if getattr(args, 'oracle', False):
+        models.append('oracle')
     rows = [done[(s, m)] for s in sims for m in models if (s, m) in done]
     keys = ['similarity', 'model', 'encoder', 'decoder', 'separate_ego', 'label', 'gap', 'threshold_accuracy',
             'auc', 'mrr', 'mrr_std', 'hits@20', 'hits@50', 'hits@100', 'seconds']
@@ -118,7 +162,8 @@ def write_outputs(args, sims, encoders, decoders, done, profiles, params, second
     os.replace(tmp, os.path.join(args.out, 'sweep.csv'))
     lines = ['# Synthetic sweep: test MRR (x100) vs similarity knob S', '',
              f'Graphs: `linkpred.synthetic.make_link_graph(num_nodes={args.num_nodes}, similarity=S, '
-             f"avg_degree={args.avg_degree}, seed={args.graph_seed}, profile='{args.profile}')`. Training params: "
+             f"avg_degree={args.avg_degree}, seed={args.graph_seed}, profile='{args.profile}'"
+             + ''.join(f', {k}={v!r}' for k, v in getattr(args, 'graph_kw', {}).items()) + ')`. Training params: '
              f'`{json.dumps(params)}`, {args.runs} run(s), seed {args.seed}. MRR against 100 uniform negatives per '
              f'test positive. Total {seconds / 60:.1f} min.', '',
              '| S | ' + ' | '.join(f'{s:+.2f}' for s in sims) + ' |',
@@ -130,7 +175,8 @@ def write_outputs(args, sims, encoders, decoders, done, profiles, params, second
                                                      for s in sims) + ' |']
     for m in models:
         vals = []
-        col_best = {s: max((done[(s, mm)]['mrr'] for mm in models if (s, mm) in done), default=None) for s in sims}
+        col_best = {s: max((done[(s, mm)]['mrr'] for mm in models if (s, mm) in done and mm != 'oracle'),
+                           default=None) for s in sims}
         for s in sims:
             c = done.get((s, m))
             if c is None:
