@@ -570,3 +570,26 @@ def test_node_objective_never_sees_test_masks(studies, make_graph, monkeypatch):
     assert results[0]['per_split_val'] == results[1]['per_split_val']
     assert results[0]['val_mean'] == results[1]['val_mean']
     assert not {'mean', 'std', 'per_split'} & set(results[0])
+
+
+def test_config_files_accept_same_as_and_tune_reads_the_model_from_the_file(tmp_path):
+    from graphite.cli.config import ConfigError, load_config
+    from graphite.cli.tune_command import load_tune_config
+    spec = {'dataset': 'cora', 'model': 'graphite', 'transform': None,
+            'params': {'dropout': 0.5, 'input_dropout': 0.5},
+            'search': {'dropout': {'type': 'float', 'low': 0.0, 'high': 0.8},
+                       'input_dropout': {'same_as': 'dropout'}}}
+    path = tmp_path / 'study.yaml'
+    path.write_text(yaml.safe_dump(spec))
+    config = load_config('cora', 'graphite', path=str(path))
+    assert config['search']['input_dropout'] == {'same_as': 'dropout'}
+    args = type('Args', (), dict(task='node', objective=None, model=None, config=path, dataset='cora',
+                                 overrides=[], transform=None))()
+    assert load_tune_config(args)['model'] == 'graphite'  # `graphite tune --config FILE` without --model
+    for bad in ({'same_as': 'lr'}, {'same_as': 'dropout', 'low': 0}):
+        path.write_text(yaml.safe_dump({**spec, 'search': {**spec['search'], 'input_dropout': bad}}))
+        with pytest.raises(ConfigError, match='same_as'):
+            load_config('cora', 'graphite', path=str(path))
+    path.write_text(yaml.safe_dump({k: v for k, v in spec.items() if k != 'model'}))
+    with pytest.raises(ConfigError, match='no `model:` in the file; pass --model'):
+        load_tune_config(args)

@@ -94,8 +94,13 @@ def _validate_search(search: Any, model: str) -> None:
     for name, spec in search.items():
         if name not in allowed:
             raise ConfigError(f'search space names unknown parameter {name!r} for model {model!r}')
+        if isinstance(spec, dict) and 'same_as' in spec:  # a tie to another searched parameter
+            if set(spec) != {'same_as'} or spec['same_as'] not in search or 'same_as' in search[spec['same_as']]:
+                raise ConfigError(f'search.{name}: {{same_as: X}} takes no other keys and X must be another searched '
+                                  f'parameter with a type, got {spec!r}')
+            continue
         if not isinstance(spec, dict) or spec.get('type') not in ('float', 'int', 'categorical'):
-            raise ConfigError(f"search.{name} needs type float|int|categorical, got {spec!r}")
+            raise ConfigError(f"search.{name} needs type float|int|categorical (or same_as), got {spec!r}")
         extra = set(spec) - _SEARCH_KEYS
         if extra:
             raise ConfigError(f'search.{name} has unknown key(s) {sorted(extra)}')
@@ -140,7 +145,7 @@ def find_config(dataset: str, model: str, transform: Optional[str] = None) -> st
     raise ConfigError(f'no config for dataset={dataset!r} model={model!r}; looked for: {candidates}')
 
 
-def _read_mapping(path: str) -> Dict[str, Any]:
+def read_mapping(path: str) -> Dict[str, Any]:
     """The YAML mapping in the config file at ``path`` (``{}`` for an empty file).
 
     Raises:
@@ -161,7 +166,7 @@ def read_identity(path: str):
     Raises:
         ConfigError: the file does not name both.
     """
-    raw = _read_mapping(path)
+    raw = read_mapping(path)
     missing = [k for k in ('dataset', 'model') if not raw.get(k)]
     if missing:
         raise ConfigError(f'{path}: no {" / ".join(missing)} in the file: pass --{" and --".join(missing)}')
@@ -191,7 +196,7 @@ def load_config(dataset: str, model: str, path: Optional[str] = None, overrides:
     get_model(model)  # KeyError for unknown models
     if path is None:
         path = find_config(dataset, model, transform)
-    raw = _read_mapping(path)
+    raw = read_mapping(path)
     unknown = set(raw) - TOP_LEVEL_KEYS
     if unknown:
         raise ConfigError(f'{path}: unknown top-level key(s) {sorted(unknown)}; allowed: {sorted(TOP_LEVEL_KEYS)}')

@@ -115,8 +115,11 @@ def load_tune_config(args: argparse.Namespace) -> Dict[str, Any]:
     if args.task == 'node' and args.objective is None:
         if not args.model and args.config is None:
             raise ValueError('--model is required for node classification (or give --config)')
-        from graphite.cli.config import load_config
-        config = load_config(args.dataset, args.model, path=None if args.config is None else str(args.config),
+        from graphite.cli.config import ConfigError, load_config, read_mapping
+        model = args.model or read_mapping(str(args.config)).get('model')  # `tune --config FILE` names the model
+        if not model:
+            raise ConfigError(f'{args.config}: no `model:` in the file; pass --model')
+        config = load_config(args.dataset, model, path=None if args.config is None else str(args.config),
                              overrides=tuple(args.overrides), transform=args.transform)
     elif args.task == 'linkpred' and args.objective is None:
         from linkpred.cli.command import load_linkpred_config
