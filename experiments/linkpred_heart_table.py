@@ -23,16 +23,21 @@ def main() -> None:
         if not sel:
             continue
         print(f'\n### {proto}\n')
-        print('| dataset | model | seeds | ' + ' | '.join(cols) + ' | s |')
-        print('|---|---|---:|' + '---:|' * (len(cols) + 1))
-        key = lambda r: (r['dataset'], ORDER.index(r['model']) if r['model'] in ORDER else 99, r['model'])  # noqa
+        print('| dataset | model | epochs x hidden | seeds | ' + ' | '.join(cols) + ' | s |')
+        print('|---|---|---|---:|' + '---:|' * (len(cols) + 1))
+        key = lambda r: (r['dataset'], ORDER.index(r['model']) if r['model'] in ORDER else 99, r['model'],
+                         str(r.get('transform')))  # noqa
         for r in sorted(sel, key=key):
             m, s = r['metrics'], r['metrics_std']
             n = r['seeds_done'] if r['heuristic'] is None else 'det.'
             cells = [f'{100 * m[c]:.2f} ± {100 * s[c]:.2f}' if r['heuristic'] is None else f'{100 * m[c]:.2f}'
                      for c in cols]
-            part = '' if r.get('complete', True) else ' (partial)'
-            print(f"| {r['dataset']} | {r['model']}{part} | {n} | " + ' | '.join(cells) + f" | {r['seconds']:.0f} |")
+            part = ('' if r.get('transform') in (None, 'none') else f" + {r['transform']}") + (
+                '' if r.get('complete', True) else ' (partial)')
+            cfg = r.get('config') or {}
+            size = '-' if r['heuristic'] is not None else f"{cfg.get('epochs')} x {cfg.get('hidden_channels')}"
+            print(f"| {r['dataset']} | {r['model']}{part} | {size} | {n} | " + ' | '.join(cells)
+                  + f" | {r['seconds']:.0f} |")
 
 
 if __name__ == '__main__':
