@@ -10,6 +10,7 @@ from torch_geometric.data.datapipes import functional_transform
 from torch_geometric.transforms import BaseTransform
 
 from graphite.discretize import binarize_entries, bucketize_entries
+from graphite.feature_nodes import cat_rows, feature_means, nonzero_entries, renumber, row_normalize
 from graphite.layout import FEATURE_EDGE, FEATURE_NODE, GRAPH_EDGE, GRAPH_NODE
 from graphite.validation import check_edge_index, check_features, feature_entries, is_sparse
 
@@ -17,68 +18,6 @@ __all__ = ['Graphite']
 
 FEATURE_INITS = ('mean', 'zeros', 'index')
 GRAPH_NODE_FEATURES = ('keep', 'zeros', 'normalize')
-
-
-#: the co-occurrence path of the feature means keeps an int64 ``[F_used + 1, F]`` count table (128 MB at this size);
-#: wider feature matrices use the sparse product instead
-_MAX_COOCCURRENCE_CELLS = 1 << 24
-#: pairs (int64 keys) materialised at once by :func:`_cooccurrence` (32 MB)
-_PAIR_CHUNK = 1 << 22
-
-
-def _nonzero(x: Tensor) -> Tuple[Tensor, Tensor]:
-    """``(row, col)`` of the nonzero entries of a dense 2-D tensor in row-major order, like ``x.nonzero()``.
-
-    ``nonzero`` costs about the same per element whatever its size, so a contiguous matrix whose rows split into
-    8-byte words is scanned as ``int64`` words (2 float32 or 8 bool entries each, 2-8x fewer elements); the entries of
-    the words with a nonzero bit pattern are then checked one by one (which also drops ``-0.0``)."""
-    ratio = 8 // x.element_size() if x.element_size() in (1, 2, 4) else 1
-    if ratio > 1 and x.is_contiguous() and x.size(1) % ratio == 0 and x.storage_offset() % ratio == 0:
-        r, w = x.view(torch.int64).nonzero(as_tuple=True)
-        col = (w.unsqueeze(1) * ratio + torch.arange(ratio, device=x.device)).view(-1)
-        row = r.repeat_interleave(ratio)
-        keep = x[row, col] != 0
-        return row[keep], col[keep]
-    return x.nonzero(as_tuple=True)
-
-
-def _renumber(used: Tensor, num: int) -> Tensor:
-    """``[num]`` long: the position of each value in the sorted ``used``, ``-1`` for the others."""
-    new_id = torch.full((num,), -1, dtype=torch.long, device=used.device)
-    new_id[used] = torch.arange(used.numel(), device=used.device)
-    return new_id
-
-
-def _cooccurrence(row: Tensor, col: Tensor, n: int, f: int, col_to_fid: Tensor, num_f: int) -> Tensor:
-    """``[num_f, f]`` long: ``C[k, j]`` = number of rows holding both the column of feature node ``k`` and column
-    ``j``, from the entries ``(row, col)`` of a binary matrix sorted by row (``col_to_fid``: column -> feature node
-    or ``-1``).
-
-    Rows are grouped by their number of entries ``d``; each group's entries form a ``[rows, d]`` block whose
-    ``[rows, d, d]`` pairs are counted with one ``index_add_`` (in chunks of :data:`_PAIR_CHUNK` pairs). The Python
-    loop runs over the distinct row lengths and chunks, never over rows or entries; the time is
-    ``O(sum_v nnz_v^2)`` (at most the ``O(nnz F)`` of the sparse-dense product it replaces)."""
-    device = row.device
-    deg = torch.bincount(row, minlength=n)
-    start = torch.cumsum(deg, 0) - deg
-    fcol = col_to_fid[col]
-    fcol = torch.where(fcol < 0, num_f, fcol) * f  # columns of no feature node count into a dropped extra row
-    counts = torch.zeros((num_f + 1) * f, dtype=torch.long, device=device)
-    order = torch.argsort(deg)
-    lengths, sizes = torch.unique_consecutive(deg[order], return_counts=True)
-    one = torch.ones(1, dtype=torch.long, device=device)
-    offset = 0
-    for d, size in zip(lengths.tolist(), sizes.tolist()):
-        rows, offset = order[offset:offset + size], offset + size
-        if d == 0:
-            continue
-        step = max(1, _PAIR_CHUNK // (d * d))
-        ar = torch.arange(d, device=device)
-        for lo in range(0, size, step):
-            pos = start[rows[lo:lo + step]].unsqueeze(1) + ar                       # [b, d] entry positions
-            keys = (fcol[pos].unsqueeze(2) + col[pos].unsqueeze(1)).view(-1)        # [b * d * d]
-            counts.index_add_(0, keys, one.expand(keys.numel()))
-    return counts.view(num_f + 1, f)[:num_f]
 
 
 @functional_transform('graphite')
@@ -232,7 +171,7 @@ class Graphite(BaseTransform):
                 row, col, val = feature_entries(x)
                 row, col = binarize_entries(row, col, val, self.binarize)
             else:  # dense: every entry is a measured value (zeros included); list only the kept ones
-                row, col = _nonzero(x > self.binarize)
+                row, col = nonzero_entries(x > self.binarize)
             return row, col, f, None
         if self.buckets is not None:
             if is_sparse(x):
@@ -246,7 +185,7 @@ class Graphite(BaseTransform):
         if is_sparse(x):
             row, col, val = feature_entries(x)
         else:
-            row, col = _nonzero(x)
+            row, col = nonzero_entries(x)
             val = x[row, col]
         if val.numel() > 0:
             bad = val != 1
@@ -273,62 +212,11 @@ class Graphite(BaseTransform):
             raise ValueError(f'no feature column is left after min_count={self.min_count}, max_count='
                              f'{self.max_count} ({occurring} columns occur, with {int(counts[counts > 0].min())} to '
                              f'{int(counts.max())} nodes each)')
-        fid = _renumber(used_cols, num_vcols)[vcol]
+        fid = renumber(used_cols, num_vcols)[vcol]
         keep = fid >= 0
         if not bool(keep.all()):
             row, fid = row[keep], fid[keep]
         return row, fid, used_cols, counts[used_cols]
-
-    @staticmethod
-    def _feature_means(x: Tensor, row: Tensor, fid: Tensor, num_f: int, counts: Tensor, used_cols: Tensor,
-                       binary: Optional[Tuple[Tensor, Tensor]] = None) -> Tensor:
-        """``[F_used, F]``: mean of ``x`` over the nodes of each feature node, sparse when ``x`` is; never densifies
-        a sparse ``x``.
-
-        Binary ``x`` (``binary`` = its nonzero entries ``(row, col)``, all ones, sorted by row): exact co-occurrence
-        counts divided by the column counts (:func:`_cooccurrence`, ``O(sum_v nnz_v^2)``). Otherwise one sparse-dense
-        (or sparse-sparse) product ``B @ x`` with the ``[F_used, N]`` incidence matrix ``B`` (``O(nnz F)`` for a dense
-        ``x``)."""
-        f = x.size(1)
-        if binary is not None and (num_f + 1) * f <= _MAX_COOCCURRENCE_CELLS:
-            cooc = _cooccurrence(binary[0], binary[1], x.size(0), f, _renumber(used_cols, f), num_f)
-            means = cooc.to(x.dtype) / counts.to(x.dtype).unsqueeze(1)
-            return means.to_sparse_coo() if is_sparse(x) else means
-        xs = x.to_sparse_coo() if x.layout == torch.sparse_csr else x
-        # (fid, row) order without a coalesce: the entries are sorted by row, a stable sort by fid keeps that order
-        # within each feature node; (row, fid) pairs are unique.
-        order = torch.argsort(fid, stable=True)
-        fid_s = fid[order]
-        inc = torch.sparse_coo_tensor(torch.stack([fid_s, row[order]]), (1.0 / counts.to(x.dtype))[fid_s],
-                                      (num_f, x.size(0)), device=x.device, check_invariants=False,
-                                      is_coalesced=True)
-        return torch.sparse.mm(inc, xs)
-
-    @staticmethod
-    def _row_normalize(x: Tensor) -> Tensor:
-        if x.layout == torch.sparse_csr:
-            x = x.to_sparse_coo()
-        if x.layout == torch.sparse_coo:
-            x = x.coalesce()
-            r = x.indices()[0]
-            s = torch.zeros(x.size(0), dtype=x.dtype, device=x.device).index_add_(0, r, x.values())
-            s = torch.where(s == 0, torch.ones_like(s), s)
-            return torch.sparse_coo_tensor(x.indices(), x.values() / s[r], x.shape, check_invariants=False).coalesce()
-        s = x.sum(dim=-1, keepdim=True)
-        return x / torch.where(s == 0, torch.ones_like(s), s)
-
-    @staticmethod
-    def _cat_rows(a: Tensor, b: Tensor, layout) -> Tensor:
-        if is_sparse(a) or is_sparse(b):
-            a = (a.to_sparse_coo() if a.layout != torch.sparse_coo else a).coalesce()  # no-op when coalesced
-            b = (b.to_sparse_coo() if b.layout != torch.sparse_coo else b).coalesce()
-            # b's rows follow a's: the concatenated entries are still sorted and unique (no coalesce needed)
-            index = torch.cat([a.indices(), b.indices() + torch.tensor([[a.size(0)], [0]], device=b.device)], 1)
-            out = torch.sparse_coo_tensor(index, torch.cat([a.values(), b.values().to(a.dtype)]),
-                                          (a.size(0) + b.size(0), a.size(1)), check_invariants=False,
-                                          is_coalesced=True)
-            return out.to_sparse_csr() if layout == torch.sparse_csr else out
-        return torch.cat([a, b], dim=0)
 
     def _fill_value(self, key: str, t: Tensor, level: str):
         if key in self.fill:
@@ -385,7 +273,7 @@ class Graphite(BaseTransform):
 
         # Feature-node features (computed from the original graph-node features).
         if self.feature_init == 'mean':
-            xf = self._feature_means(x, row, fid, num_f, counts, used_cols, binary)
+            xf = feature_means(x, row, fid, num_f, counts, used_cols, binary)
         else:
             xf = torch.zeros(num_f, x.size(1), dtype=x.dtype, device=device)
             if is_sparse(x):
@@ -396,7 +284,7 @@ class Graphite(BaseTransform):
             if is_sparse(x):
                 xg = xg.to_sparse_coo()
         elif self.graph_node_features == 'normalize':
-            xg = self._row_normalize(x)
+            xg = row_normalize(x)
         else:
             xg = x
 
@@ -419,7 +307,7 @@ class Graphite(BaseTransform):
             size[dim] = extra
             pad = torch.full(size, self._fill_value(key, value, level), dtype=value.dtype, device=value.device)
             out[key] = torch.cat([value, pad], dim=dim)
-        out.x = self._cat_rows(xg, xf, data.x.layout)
+        out.x = cat_rows(xg, xf, data.x.layout)
         out.edge_index = self._typed_edge_index(edge_index, row, fid, n)
         out.node_type = torch.full((n + num_f,), FEATURE_NODE, dtype=torch.long, device=device)
         out.node_type[:n] = GRAPH_NODE

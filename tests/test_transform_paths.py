@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-import graphite.transform as transform_module
+import graphite.feature_nodes as feature_nodes
 from graphite import Graphite
 from graphite.validation import check_finite
 
@@ -43,7 +43,7 @@ def test_cooccurrence_means_equal_the_sparse_product_and_brute_force(graph, opti
         expect = x[nodes].sum(0) / nodes.sum()
         assert torch.equal(ref.x[n + i], expect)
     # the general sparse-product path gives the same means up to rounding
-    monkeypatch.setattr(transform_module, '_MAX_COOCCURRENCE_CELLS', 0)
+    monkeypatch.setattr(feature_nodes, 'MAX_COOCCURRENCE_CELLS', 0)
     for name, xl in _layouts(x).items():
         general = Graphite(**options)(graph.clone().update({'x': xl}))
         assert torch.allclose(_dense(general.x), ref.x, rtol=1e-6, atol=1e-7)
@@ -52,12 +52,12 @@ def test_cooccurrence_means_equal_the_sparse_product_and_brute_force(graph, opti
 
 def test_cooccurrence_chunks_give_the_same_counts(graph, monkeypatch):
     expect = Graphite()(graph.clone())
-    monkeypatch.setattr(transform_module, '_PAIR_CHUNK', 7)  # several chunks per row length, one row per chunk
+    monkeypatch.setattr(feature_nodes, 'PAIR_CHUNK', 7)  # several chunks per row length, one row per chunk
     out = Graphite()(graph.clone())
     assert torch.equal(out.x, expect.x)
     row, col = graph.x.nonzero(as_tuple=True)
     f = graph.x.size(1)
-    counts = transform_module._cooccurrence(row, col, graph.num_nodes, f, torch.arange(f), f)
+    counts = feature_nodes.cooccurrence(row, col, graph.num_nodes, f, torch.arange(f), f)
     assert torch.equal(counts, (graph.x.t() @ graph.x).long())
 
 
@@ -110,6 +110,6 @@ def test_word_scan_nonzero_equals_nonzero(dtype):
         x[3, 5] = -0.0   # nonzero bit pattern, zero value
         x[4, 7] = 2.5
     for t in (x, x[1:], x[:, :23], x.t(), x[:, 1:9], torch.zeros(5, 8, dtype=dtype), x[:0]):
-        row, col = transform_module._nonzero(t)
+        row, col = feature_nodes.nonzero_entries(t)
         expect = t.nonzero(as_tuple=True)
         assert torch.equal(row, expect[0]) and torch.equal(col, expect[1])
