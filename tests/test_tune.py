@@ -414,6 +414,14 @@ def test_export_plots_and_cli(studies, tmp_path, capsys):
         else:  # HTML plots need plotly (extra `plots`); without it only the PNGs are written
             assert not html.exists()
     assert "optuna-dashboard '" in out
+    # --summary-only trains nothing, so it summarises the study whatever objective options it is given
+    sys.path.insert(0, str(TESTS))
+    try:
+        assert main(['tune', '--dataset', 'toy', '--objective', 'test_tune:standin_objective', '--config', str(cfg),
+                     '--splits', '0', '1', '--summary-only', '--no-plots']) == 0
+    finally:
+        sys.path.remove(str(TESTS))
+    assert f'best trial #{study.best_trial.number}' in capsys.readouterr().out
 
 
 def test_cli_errors(studies, tmp_path, capsys):
@@ -437,6 +445,7 @@ def test_cli_errors(studies, tmp_path, capsys):
     good.write_text(yaml.safe_dump(CONFIG))
     fails(['tune', '--dataset', 'toy', '--objective', 'test_tune:standin_objective', '--config', str(good),
            '--study', 'nope', '--summary-only'], "no study 'nope'.*run without --summary-only first")
+    assert not (studies / 'nope').exists()  # reading a missing study creates no journal
     fails(['tune', '--dataset', 'other', '--objective', 'test_tune:standin_objective', '--config', str(good)],
           "--dataset other but the config is for dataset 'toy'")
     with pytest.raises(ValueError, match='needs --encoder and --decoder'):

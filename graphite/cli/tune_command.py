@@ -168,15 +168,20 @@ def main(args: argparse.Namespace) -> int:
     print(f'study {name} in {storage.display} ({args.workers} worker(s) x {args.threads} thread(s), '
           f'pruning {"on" if args.pruning else "off"})', file=sys.stderr)
     if args.summary_only:
+        # read only: no journal file is created for a study that does not exist, and the study is summarised
+        # whatever objective (splits, runs, ...) it was created with
         import optuna
         from graphite.cli.tuning.storage import open_storage
+        missing = KeyError(f'no study {name!r} in {storage.display}; run without --summary-only first')
+        if storage.kind == 'journal' and not Path(storage.location).is_file():
+            raise missing
         try:
-            optuna.load_study(study_name=name, storage=open_storage(storage, None, None))
+            study = optuna.load_study(study_name=name, storage=open_storage(storage, None, None))
         except KeyError:
-            raise KeyError(f'no study {name!r} in {storage.display}; run without --summary-only first') from None
+            raise missing from None
     else:
-        study = tuning.tune(spec, workers=args.workers, progress=not args.quiet)
-    study = tuning.create_or_load_study(spec)  # fresh view of everything all workers wrote
+        tuning.tune(spec, workers=args.workers, progress=not args.quiet)
+        study = tuning.create_or_load_study(spec)  # fresh view of everything all workers wrote
     print(tuning.summarize(study))
     if tuning.best_trial_or_none(study) is None:
         return 1
