@@ -4,17 +4,17 @@ from __future__ import annotations
 from typing import Optional
 
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 from torch_geometric.nn import FAConv
 
-from graphite.memo import graph_memo, reset_pyg_caches
+from graphite.memo import reset_pyg_caches
 from graphite.nn.dropout import dropout
-from graphite.nn.input_linear import InputLinear
+from graphite.nn.initial_residual import InitialResidualStack
 
 __all__ = ['FAGCN']
 
 
-class FAGCN(nn.Module):
+class FAGCN(InitialResidualStack):
     r"""Frequency-adaptive GCN:
     :math:`h^{(0)} = \mathrm{ReLU}(W_{in} x)`,
     :math:`h^{(l)} = \epsilon h^{(0)} + \sum_j \frac{\tanh(a^\top [h_i \Vert h_j])}{\sqrt{d_i d_j}} h^{(l-1)}_j`,
@@ -34,20 +34,9 @@ class FAGCN(nn.Module):
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_layers: int = 2,
                  dropout: float = 0.5, eps: float = 0.3, cached: bool = False):
-        super().__init__()
-        self.in_channels, self.hidden_channels, self.out_channels = in_channels, hidden_channels, out_channels
-        self.dropout = float(dropout)
-        self.lin_in = InputLinear(in_channels, hidden_channels)
-        self.convs = nn.ModuleList([FAConv(hidden_channels, eps=eps, dropout=dropout, cached=cached)
-                                    for _ in range(num_layers)])
-        self.lin_out = nn.Linear(hidden_channels, out_channels)
-        self._memo = graph_memo(cached)
-
-    def reset_parameters(self):
-        self.lin_in.reset_parameters()
-        for conv in self.convs:
-            conv.reset_parameters()
-        self.lin_out.reset_parameters()
+        super().__init__(in_channels, hidden_channels, out_channels,
+                         lambda: [FAConv(hidden_channels, eps=eps, dropout=dropout, cached=cached)
+                                  for _ in range(num_layers)], dropout, cached)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_type: Optional[Tensor] = None) -> Tensor:
         """Logits ``[N, out_channels]`` for node features ``x [N, in_channels]`` and ``edge_index [2, E]`` (the
@@ -57,7 +46,3 @@ class FAGCN(nn.Module):
         for conv in self.convs:
             h = conv(h, x0, edge_index)
         return self.lin_out(dropout(h, self.dropout, self.training))
-
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}({self.in_channels}, {self.hidden_channels}, {self.out_channels}, '
-                f'num_layers={len(self.convs)})')

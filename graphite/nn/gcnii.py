@@ -4,17 +4,17 @@ from __future__ import annotations
 from typing import Optional
 
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 from torch_geometric.nn import GCN2Conv
 
-from graphite.memo import graph_memo, reset_pyg_caches
+from graphite.memo import reset_pyg_caches
 from graphite.nn.dropout import dropout
-from graphite.nn.input_linear import InputLinear
+from graphite.nn.initial_residual import InitialResidualStack
 
 __all__ = ['GCNII']
 
 
-class GCNII(nn.Module):
+class GCNII(InitialResidualStack):
     r"""GCN with initial residual and identity mapping:
     :math:`h^{(l+1)} = \mathrm{ReLU}\big(((1-\alpha) \hat A h^{(l)} + \alpha h^{(0)})
     ((1-\beta_l) I + \beta_l W_l)\big)`, :math:`\beta_l = \log(\theta / l + 1)`.
@@ -34,20 +34,9 @@ class GCNII(nn.Module):
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_layers: int = 8,
                  dropout: float = 0.5, alpha: float = 0.1, theta: float = 0.5, cached: bool = False):
-        super().__init__()
-        self.in_channels, self.hidden_channels, self.out_channels = in_channels, hidden_channels, out_channels
-        self.dropout = float(dropout)
-        self.lin_in = InputLinear(in_channels, hidden_channels)
-        self.convs = nn.ModuleList([GCN2Conv(hidden_channels, alpha=alpha, theta=theta, layer=i + 1, cached=cached)
-                                    for i in range(num_layers)])
-        self.lin_out = nn.Linear(hidden_channels, out_channels)
-        self._memo = graph_memo(cached)
-
-    def reset_parameters(self):
-        self.lin_in.reset_parameters()
-        for conv in self.convs:
-            conv.reset_parameters()
-        self.lin_out.reset_parameters()
+        super().__init__(in_channels, hidden_channels, out_channels,
+                         lambda: [GCN2Conv(hidden_channels, alpha=alpha, theta=theta, layer=i + 1, cached=cached)
+                                  for i in range(num_layers)], dropout, cached)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_type: Optional[Tensor] = None) -> Tensor:
         """Logits ``[N, out_channels]`` for node features ``x [N, in_channels]`` and ``edge_index [2, E]`` (the
@@ -57,7 +46,3 @@ class GCNII(nn.Module):
         for conv in self.convs:
             h = F.relu(conv(dropout(h, self.dropout, self.training), x0, edge_index))
         return self.lin_out(dropout(h, self.dropout, self.training))
-
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}({self.in_channels}, {self.hidden_channels}, {self.out_channels}, '
-                f'num_layers={len(self.convs)})')
