@@ -13,6 +13,12 @@ COLS = {'heart-existing': ('auc', 'mrr', 'hits@1', 'hits@10', 'hits@20', 'hits@5
 ORDER = ('cn', 'aa', 'ra', 'gcn-dot', 'gcn-mlp', 'sage-dot', 'sage-mlp')
 
 
+def _order(r: dict) -> tuple:
+    """Rows by dataset, heuristics then models (ORDER), transform, training epochs."""
+    return (r['dataset'], ORDER.index(r['model']) if r['model'] in ORDER else 99, r['model'],
+            str(r.get('transform')), (r.get('config') or {}).get('epochs') or 0)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--dir', default=os.path.join(os.path.dirname(__file__), 'results', 'linkpred', 'heart'))
@@ -25,9 +31,7 @@ def main() -> None:
         print(f'\n### {proto}\n')
         print('| dataset | model | epochs x hidden | seeds | ' + ' | '.join(cols) + ' | s |')
         print('|---|---|---|---:|' + '---:|' * (len(cols) + 1))
-        key = lambda r: (r['dataset'], ORDER.index(r['model']) if r['model'] in ORDER else 99, r['model'],
-                         str(r.get('transform')))  # noqa
-        for r in sorted(sel, key=key):
+        for r in sorted(sel, key=_order):
             m, s = r['metrics'], r['metrics_std']
             n = r['seeds_done'] if r['heuristic'] is None else 'det.'
             cells = [f'{100 * m[c]:.2f} ± {100 * s[c]:.2f}' if r['heuristic'] is None else f'{100 * m[c]:.2f}'
