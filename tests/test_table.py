@@ -40,11 +40,12 @@ def test_markdown_and_png(result_files, tmp_path):
     assert table_command.main(args) == 0
     text = md.read_text()
     # ours x100 with the published GRAPHITE number (Qiu et al., arXiv 2509.12530) beside it
-    assert '| actor | graphite | graphite | accuracy | 37.50 ± 0.41 | 37.69 ± 1.57 | -0.19 | 3 | 12 |' in text
-    assert '| actor | mlp | - | accuracy | 35.50 ± 0.50 | 35.04 ± 1.53 | +0.46 |' in text
+    row = '| actor | graphite | graphite | accuracy | 37.50 ± 0.41 | 37.50 | 37.69 ± 1.57 | -0.19 | 3 |  | 12 |'
+    assert row in text
+    assert '| actor | mlp | - | accuracy | 35.50 ± 0.50 | 35.50 | 35.04 ± 1.53 | +0.46 |' in text
     # a plain GNN on the transformed graph is compared with the paper's transformed-graph number (34.83)
-    assert '| actor | gcn | graphite | accuracy | 34.50 ± 0.50 | 34.83 |' in text
-    assert '| minesweeper | graphite | graphite | roc_auc | 94.50 ± 0.50 | 94.78 ± 0.41 |' in text
+    assert '| actor | gcn | graphite | accuracy | 34.50 ± 0.50 | 34.50 | 34.83 |' in text
+    assert '| minesweeper | graphite | graphite | roc_auc | 94.50 ± 0.50 | 94.50 | 94.78 ± 0.41 |' in text
     # link prediction: floats, {mean, std} and per-run lists are all accepted; no unverified published anchor
     assert '| cora | gcn | hits@100 | 90.00 | 40.00 ± 1.00 | 40.00 ± 10.00 | 50.00 | 65.00 |  |' in text
     assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and png.stat().st_size > 5000
@@ -78,7 +79,9 @@ def test_variant_configs_get_their_own_rows(tmp_path):
     ``<model>-<variant>.yaml`` configs get the row ``<model>-<variant>``; plain configs keep the model name."""
     files = {
         'a.json': {**_node('minesweeper', 'gcn', None, [0.97, 0.98], metric='roc_auc'),
-                   'config_file': 'configs/minesweeper/gcn-tuned.yaml'},
+                   'config_file': 'configs/minesweeper/gcn-tuned.yaml',
+                   'selection': {'method': 'published recipe (tunedGNN medium_graph/run_gnn.sh)', 'study': None,
+                                 'trials': 0, 'cpu_hours': 0.0}},
         'b.json': {**_node('minesweeper', 'gcn', None, [0.72, 0.73], metric='roc_auc'),
                    'config_file': 'configs/default/gcn.yaml'},
         'c.json': {**_node('cora', 'graphite', 'graphite', [0.88, 0.87]),
@@ -89,9 +92,11 @@ def test_variant_configs_get_their_own_rows(tmp_path):
     md = tmp_path / 'board.md'
     assert table_command.main(SimpleNamespace(results=[str(tmp_path / '*.json')], out_md=str(md), out_png=None)) == 0
     text = md.read_text()
-    assert '| minesweeper | gcn-tuned | - | roc_auc | 97.50 ± 0.50 | 97.86 ± 0.24 | -0.36 |' in text
-    assert '| minesweeper | gcn | - | roc_auc | 72.50 ± 0.50 | 72.32 ± 0.93 |' in text
-    assert '| cora | graphite-fagcn | graphite | accuracy | 87.50 ± 0.50 | 88.23 |' in text
+    row = ('| minesweeper | gcn-tuned | - | roc_auc | 97.50 ± 0.50 | 97.50 | 97.86 ± 0.24 | -0.36 | 2 '
+           '| published recipe |')
+    assert row in text
+    assert '| minesweeper | gcn | - | roc_auc | 72.50 ± 0.50 | 72.50 | 72.32 ± 0.93 |' in text
+    assert '| cora | graphite-fagcn | graphite | accuracy | 87.50 ± 0.50 | 87.50 | 88.23 |' in text
 
 
 def test_runs_on_the_undirected_graph_get_their_own_row():
@@ -101,3 +106,24 @@ def test_runs_on_the_undirected_graph_get_their_own_row():
     sym['config'] = {'undirected': True}
     labels = sorted(row['model'] for row in node_rows([plain, sym]))
     assert labels == ['graphite', 'graphite (undirected)']
+
+
+def test_study_winners_and_set_overrides_are_labelled_with_their_budget():
+    """A study's exported winner is ``<model> (study)`` with the study, its trials and CPU-hours in the selection
+    column; ``--set`` overrides of the recorded command (schedule keys aside) are part of the label, so two runs of
+    one config with different settings never share a row name."""
+    from graphite.cli.table_command import markdown, node_rows
+    study = {**_node('cora', 'fagcn', None, [0.88, 0.87]), '_path': 'a.json',
+             'config_file': 'experiments/configs/cora/fagcn-study-s3-best.yaml',
+             'selection': {'method': 'graphite tune (Optuna TPE, median pruner)', 'study': 'cora-fagcn-s3',
+                           'trials': 16, 'complete_trials': 14, 'cpu_hours': 0.17}}
+    deep = {**_node('minesweeper', 'graphite', 'graphite', [0.95, 0.94], metric='roc_auc'), '_path': 'b.json',
+            'command': 'graphite run --dataset minesweeper --model graphite --set num_layers=8 --set norm=batch '
+                       '--set patience=100 --out x.json'}
+    plain = {**_node('minesweeper', 'graphite', 'graphite', [0.93, 0.94], metric='roc_auc'), '_path': 'c.json',
+             'command': 'graphite run --dataset minesweeper --model graphite --set eval_every=2'}
+    labels = {row['path']: (row['model'], row['selection']) for row in node_rows([study, deep, plain])}
+    assert labels == {'a.json': ('fagcn (study)', 'study cora-fagcn-s3, 16 trials, 0.17 CPU-h'),
+                      'b.json': ('graphite (num_layers=8, norm=batch)', ''), 'c.json': ('graphite', '')}
+    assert '| cora | fagcn (study) | - | accuracy | 87.50 ± 0.50 | 87.50 | 88.66 | -1.16 | 2 | study cora-fagcn-s3, ' \
+        '16 trials, 0.17 CPU-h | 12 |' in markdown([study])

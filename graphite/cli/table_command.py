@@ -65,21 +65,62 @@ def is_linkpred(res: Dict[str, Any]) -> bool:
     return isinstance(res.get('metrics'), dict)
 
 
+#: ``--set`` keys that change the schedule only: not part of a row's label
+SCHEDULE_KEYS = ('patience', 'eval_every', 'undirected')
+
+
+def set_overrides(command: Optional[str]) -> List[str]:
+    """The ``key=value`` overrides of a recorded ``graphite run`` command (``--set``), schedule keys left out."""
+    import shlex
+    try:
+        words = shlex.split(command or '')
+    except ValueError:
+        return []
+    pairs = [words[i + 1] for i, w in enumerate(words[:-1]) if w == '--set' and '=' in words[i + 1]]
+    return [p for p in pairs if p.split('=', 1)[0] not in SCHEDULE_KEYS]
+
+
+def selection_text(selection: Any) -> str:
+    """How a run's configuration was chosen, with its search budget (the config's ``selection:`` record)."""
+    if not isinstance(selection, dict):
+        return str(selection or '')
+    parts = []
+    if selection.get('study'):
+        parts.append(f"study {selection['study']}")
+    elif str(selection.get('method', '')).startswith('published recipe'):
+        parts.append('published recipe')
+    if selection.get('trials'):
+        noun = 'trial' if selection.get('study') else 'candidate'
+        parts.append(f"{selection['trials']} {noun}{'s' if selection['trials'] != 1 else ''}")
+    if selection.get('cpu_hours'):
+        parts.append(f"{selection['cpu_hours']:g} CPU-h")
+    return ', '.join(parts)
+
+
 def node_rows(results: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     from graphite.cli.published import published
     rows = []
     for r in results:
         # a run of a bundled variant config "<model>-<variant>.yaml" is its own row "<model>-<variant>"; "-tuned" is
-        # the strong-baseline recipe, compared with its own published numbers
+        # the strong-baseline recipe, compared with its own published numbers; a study's exported winner is
+        # "<model> (study)"; --set overrides of the recorded command are part of the label
+        selection = r.get('selection') if isinstance(r.get('selection'), dict) else {}
         stem = os.path.splitext(os.path.basename(str(r.get('config_file') or '')))[0]
-        label = stem if stem.startswith(f"{r['model']}-") and stem != f"{r['model']}-graphite" else r['model']
+        if selection.get('study'):
+            label = f"{r['model']} (study)"
+        else:
+            label = stem if stem.startswith(f"{r['model']}-") and stem != f"{r['model']}-graphite" else r['model']
         pub = published(r['dataset'], r['model'], r['transform'], tuned=label.endswith('-tuned'))
+        overrides = set_overrides(r.get('command'))
+        if overrides:
+            label += f" ({', '.join(overrides)})"
         if (r.get('config') or {}).get('undirected'):  # run on the graph made undirected (--set undirected=true)
             label += ' (undirected)'
         rows.append({
             'dataset': r['dataset'], 'model': label,
             'transform': r['transform'] or '-',
             'metric': r['metric'], 'ours': (r['mean'], r['std']), 'n': len(r['per_split']),
+            'val': r.get('val_mean'), 'selection': selection_text(r.get('selection')),
             'published': pub, 'delta': None if pub is None else 100 * r['mean'] - pub[0],
             'seconds': r.get('seconds'), 'complete': r.get('complete', True), 'path': r['_path'],
         })
@@ -96,17 +137,20 @@ def markdown(results: List[Dict[str, Any]]) -> str:
                 'Test metric (x100) at the best validation step, mean ± std over splits; *published* = '
                 'GRAPHITE paper (Qiu et al., arXiv 2509.12530); for `<model>-tuned` rows (the strong-baseline recipe) '
                 'Luo et al., NeurIPS 2024 (tunedGNN, medium_graph/README.md). Transform `graphite` = model trained on '
-                'the GRAPHITE-transformed graph.', '',
-                '| dataset | model | transform | metric | ours | published | Δ | splits | time (s) |',
-                '|---|---|---|---|---:|---:|---:|---:|---:|']
+                'the GRAPHITE-transformed graph. *val* = mean validation metric (what selection uses); *selection* = '
+                'how the configuration was chosen and its search budget (the config\'s `selection:` record; blank: '
+                'a default config).', '',
+                '| dataset | model | transform | metric | ours | val | published | Δ | splits | selection | time (s) |',
+                '|---|---|---|---|---:|---:|---:|---:|---:|---|---:|']
         for r in node_rows(node):
             pub = '' if r['published'] is None else (
                 f"{r['published'][0]:.2f}" + (f" ± {r['published'][1]:.2f}" if r['published'][1] is not None else ''))
             delta = '' if r['delta'] is None else f"{r['delta']:+.2f}"
             n = f"{r['n']}" + ('' if r['complete'] else ' (partial)')
             secs = '' if r['seconds'] is None else f"{r['seconds']:.0f}"
+            val = '' if r['val'] is None else f"{100 * r['val']:.2f}"
             out.append(f"| {r['dataset']} | {r['model']} | {r['transform']} | {r['metric']} | "
-                       f"{_pm(*r['ours'])} | {pub} | {delta} | {n} | {secs} |")
+                       f"{_pm(*r['ours'])} | {val} | {pub} | {delta} | {n} | {r['selection']} | {secs} |")
         out.append('')
     if link:
         from graphite.cli.published import LINK_PREDICTION
