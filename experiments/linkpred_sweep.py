@@ -126,7 +126,8 @@ def oracle_metrics(data, profile: str, params: dict, seed: int = 0) -> dict:
 
     from linkpred.evaluation import split_metrics
     from linkpred.similarity import pair_cosine
-    from linkpred.training import DEFAULT_PARAMS, split_edges
+    from linkpred.splits import split_edges
+    from linkpred.training import DEFAULT_PARAMS
 
     full = dict(DEFAULT_PARAMS, **params)
     split = split_edges(data, float(full['val']), float(full['test']), seed=seed,

@@ -25,7 +25,7 @@ def heuristic_rows(data, runs: int, seed: int, val: float, test: float):
 
     from linkpred.evaluation import METRICS, link_metrics
     from linkpred.heuristics import Heuristic
-    from linkpred.training import split_edges
+    from linkpred.splits import split_edges
     out = {}
     per = {k: [] for k in ('cn', 'aa', 'ra')}
     for r in range(runs):

@@ -17,7 +17,8 @@ Modules (one concept each; import what you need, nothing heavy is imported here)
 * :mod:`linkpred.protocols` -- evaluation protocols ``random``, ``heart-existing`` and ``heart`` (HeaRT, Li et al.
   NeurIPS 2023): fixed cached split with checksum, hard negatives;
 * :mod:`linkpred.sampling` -- pure-PyTorch neighbour sampler for PyG's ``LinkNeighborLoader``;
-* :mod:`linkpred.training` -- edge split, full-batch / mini-batch training, test at the best validation epoch.
+* :mod:`linkpred.splits` -- the edge split of each protocol (:class:`~linkpred.splits.LinkSplit`);
+* :mod:`linkpred.training` -- full-batch / mini-batch training, test at the best validation epoch.
 """
 __all__ = ['encoders', 'decoders', 'model', 'propagation', 'heuristics', 'similarity', 'synthetic', 'evaluation',
-           'sampling', 'training', 'protocols']
+           'sampling', 'splits', 'training', 'protocols']

@@ -199,7 +199,7 @@ def test_feature_homophily_matches_brute_force(make_graph, seed, sparse):
 
 
 def test_feature_homophily_continuous_and_small_chunks(make_graph):
-    from graphite.homophily.measures import _edge_cosines
+    from graphite.homophily.feature_similarity import _edge_cosines
     g = make_graph(num_nodes=15, num_features=6, num_edges=40, continuous=True, seed=4)
     assert feature_homophily(g.x, g.edge_index) == pytest.approx(bf_cos(g.x, g.edge_index), abs=1e-12)
     full = _edge_cosines(g.x, g.edge_index[0], g.edge_index[1])

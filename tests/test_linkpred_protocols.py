@@ -10,7 +10,8 @@ from graphite.metrics import mrr, mrr_shared, positive_ranks, ranking_metrics
 from linkpred.model import LinkPredictor
 from linkpred.protocols import _heart_rank, edge_keys, fixed_split, heart_negatives
 from linkpred.synthetic import make_link_graph
-from linkpred.training import make_split, prepare_graph, remove_pairs, train_link_predictor
+from linkpred.splits import make_split, prepare_graph
+from linkpred.training import remove_pairs, train_link_predictor
 
 FAST = {'hidden_channels': 16, 'lr': 0.01, 'epochs': 4, 'eval_every': 2, 'patience': 100, 'batch_size': 256}
 

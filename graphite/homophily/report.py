@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Dict, Optional
 
 from graphite.homophily.feature_labels import feature_node_labels
-from graphite.homophily.measures import LABEL_MEASURES, _symmetrise, feature_homophily
+from graphite.homophily.feature_similarity import feature_homophily
+from graphite.homophily.measures import LABEL_MEASURES, _symmetrise
 from graphite.layout import FEATURE_EDGE, num_feature_nodes
 from graphite.validation import check_labels
 
