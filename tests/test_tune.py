@@ -484,6 +484,14 @@ def test_end_to_end_real_runner_on_cornell(studies, tmp_path, monkeypatch):
     # the search never saw a test mask; the test number comes from this one run after it
     assert 'test_mean' not in b.user_attrs and 0.0 <= b.value <= 1.0 and math.isfinite(result['mean'])
     assert result['selection']['study'] == 'cornell-mlp' and result['selection']['trials'] == 3
+    # a --set override makes it another configuration: the study's record is kept aside, not claimed for this run
+    assert main(['run', '--dataset', 'cornell', '--model', 'mlp', '--config', str(best), '--splits', '0',
+                 '--set', 'lr=0.05', '--threads', '1', '--out', str(out), '--no-progress']) == 0
+    sel = json.loads(out.read_text())['selection']
+    assert sel['study'] is None and sel['trials'] is None and sel['overrides'] == ['lr=0.05']
+    assert 'changed by hand with --set lr=0.05' in sel['method'] and sel['config_selection']['study'] == 'cornell-mlp'
+    from graphite.cli.table_command import selection_text
+    assert selection_text(sel) == 'config changed by --set'
 
 
 def test_linkpred_task_on_synthetic_graph(studies, tmp_path):

@@ -9,6 +9,18 @@ from graphite.cli.paths import results_dir
 HELP = 'train a model (optionally on the GRAPHITE-transformed graph) on benchmark splits and save results as JSON'
 
 
+def run_selection(config_selection, overrides):
+    """The ``selection`` record of a run: the config's own, unless ``--set`` changed the config, in which case the
+    record says so (the config's record describes the config without the overrides, and how the overrides were
+    chosen is not known to the command line)."""
+    if not overrides:
+        return config_selection
+    return {'method': 'the config changed by hand with --set ' + ' '.join(overrides)
+                      + '; how the overrides were chosen is not recorded',
+            'overrides': list(overrides), 'config_selection': config_selection, 'study': None, 'trials': None,
+            'cpu_hours': None}
+
+
 def add_arguments(parser):
     parser.add_argument('--dataset', default=None,
                         help="dataset name (see `graphite report` / graphite.datasets); default: the --config's "
@@ -117,7 +129,7 @@ def main(args) -> int:
     transform = cfg['transform'] if args.transform is None else (None if args.transform == 'none' else 'graphite')
     out = args.out or default_out(args.dataset, args.model, transform)
     extra = {'config_file': cfg['path'], 'command': 'graphite ' + ' '.join(sys.argv[1:]),
-             'selection': cfg.get('selection')}
+             'selection': run_selection(cfg.get('selection'), args.overrides)}
 
     def save(partial):
         write_json_atomic(out, {**partial, **extra})

@@ -87,6 +87,8 @@ def selection_text(selection: Any) -> str:
     parts = []
     if selection.get('study'):
         parts.append(f"study {selection['study']}")
+    elif selection.get('overrides') and not selection.get('trials'):
+        parts.append('config changed by --set')
     elif str(selection.get('method', '')).startswith('published recipe'):
         parts.append('published recipe')
     if selection.get('trials'):
