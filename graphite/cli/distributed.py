@@ -90,8 +90,14 @@ def rank_device(device: torch.device) -> torch.device:
 
 
 def shutdown(ctx: DistContext) -> None:
-    """Leave the process group (no-op without distributed training)."""
+    """Leave the process group (no-op without distributed training). The ranks first meet at a barrier: a rank that
+    tears gloo down while its peer is still talking to it can abort in gloo's threads (``terminate called without
+    an active exception``); a peer that is already gone only skips the barrier."""
     if ctx.enabled and dist.is_initialized():
+        try:
+            dist.barrier()
+        except RuntimeError:
+            pass
         dist.destroy_process_group()
 
 
