@@ -59,7 +59,7 @@ def main():
         losses = train(batch_size, ctx, kill_at)
     except D.DistributedError as e:
         print(f'graphite: error: {e}', file=sys.stderr)
-        sys.exit(3)
+        sys.exit(D.exit_after_failure(3))
     if ctx.is_main:
         with open(out, 'w') as f:
             json.dump({'losses': losses}, f)

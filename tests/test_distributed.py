@@ -97,3 +97,11 @@ def test_init_without_torchrun_environment_is_a_clear_error(monkeypatch):
         monkeypatch.delenv(key, raising=False)
     with pytest.raises(ValueError, match='torchrun'):
         D.init(torch.device('cpu'))
+
+
+def test_exit_after_failure_returns_the_code_without_a_process_group():
+    """Outside a joined process group the code comes back (the caller exits normally); inside one the process would
+    end at once (checked by test_killed_rank_stops_the_others_with_a_clear_error: the surviving rank's exit code 3)."""
+    import torch.distributed as dist
+    assert not (dist.is_available() and dist.is_initialized())
+    assert D.exit_after_failure(3) == 3

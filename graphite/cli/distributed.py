@@ -16,13 +16,14 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
+import sys
 from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 from torch import Tensor
 
-__all__ = ['DistContext', 'DistributedError', 'init', 'shutdown', 'shard', 'collective', 'wrap', 'unwrap', 'main_first',
-           'all_mean', 'broadcast', 'pad_to_multiple', 'rank_device', 'timeout_s', 'SINGLE']
+__all__ = ['DistContext', 'DistributedError', 'init', 'shutdown', 'exit_after_failure', 'shard', 'collective', 'wrap',
+           'unwrap', 'main_first', 'all_mean', 'broadcast', 'pad_to_multiple', 'rank_device', 'timeout_s', 'SINGLE']
 
 
 class DistributedError(RuntimeError):
@@ -99,6 +100,21 @@ def shutdown(ctx: DistContext) -> None:
         except RuntimeError:
             pass
         dist.destroy_process_group()
+
+
+def exit_after_failure(code: int) -> int:
+    """Return ``code``, or, while a process group is still joined, end the process at once with it.
+
+    After a failed collective the process group cannot be left cleanly. At interpreter exit, the threads of a broken
+    gloo group can abort the process (SIGABRT, ``terminate called without an active exception``), which replaces the
+    exit code the user should see. So, with stdout and stderr flushed, the process ends without running its
+    destructors.
+    """
+    if dist.is_available() and dist.is_initialized():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def shard(seeds: Tensor, ctx: DistContext) -> Tensor:

@@ -139,7 +139,7 @@ def main(args) -> int:
     if main_rank:
         print(f"graphite run: {args.dataset} / {args.model}{' + GRAPHITE' if transform else ''} "
               f"(config {cfg['path']}) -> {out}", file=sys.stderr)
-    from graphite.cli.distributed import DistributedError
+    from graphite.cli.distributed import DistributedError, exit_after_failure
     try:
         result = run(args.dataset, args.model, transform, cfg['params'], splits=args.splits, seed=args.seed,
                      progress=not args.no_progress, on_split=save, device=getattr(args, 'device', 'auto'),
@@ -150,7 +150,7 @@ def main(args) -> int:
         return 130
     except DistributedError as e:  # a peer rank died or hung: one line on every surviving rank
         print(f'graphite: error: {e}', file=sys.stderr)
-        return 1
+        return exit_after_failure(1)
     if main_rank:
         print(format_table(result))
     return 0
