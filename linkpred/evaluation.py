@@ -20,7 +20,7 @@ All values are in :math:`[0, 1]`.
 """
 from __future__ import annotations
 
-from typing import Dict, Iterable, Optional
+from typing import Callable, Dict, Iterable, Optional
 
 import torch
 from torch import Tensor
@@ -28,6 +28,7 @@ from torch import Tensor
 from graphite.metrics import MetricWarning, auc, hits_at_k, mrr, mrr_shared, nondiscriminating, ranking_metrics
 
 __all__ = ['auc', 'hits_at_k', 'mrr', 'sample_mrr_negatives', 'filter_mask', 'link_metrics', 'split_metrics',
+           'scored_split_metrics',
            'metric_warnings', 'NUM_MRR_NEGATIVES', 'HITS_KS', 'METRICS', 'MetricWarning', 'nondiscriminating']
 
 NUM_MRR_NEGATIVES = 100
@@ -76,6 +77,21 @@ def split_metrics(pos: Tensor, neg: Optional[Tensor] = None, rank_neg: Optional[
     for k in hits_ks:
         out[f'hits@{k}'] = hits_at_k(pos, neg, k)
     return out
+
+
+def scored_split_metrics(score: Callable[[Tensor], Tensor], pos: Tensor, neg: Optional[Tensor] = None,
+                         mrr_tails: Optional[Tensor] = None, mrr_mask: Optional[Tensor] = None,
+                         rank_pairs: Optional[Tensor] = None) -> Dict[str, float]:
+    """:func:`split_metrics` of a pair scorer ``score([2, P] node pairs) -> [P]`` (a model's decoder or a heuristic)
+    on one evaluation set: ``pos``/``neg`` ``[2, P]`` pairs, per-positive negatives either as ``mrr_tails``
+    ``[P, Q]`` (tails of each positive's head, filtered by ``mrr_mask``) or as ``rank_pairs`` ``[P, Q, 2]``."""
+    s_rank = None
+    if mrr_tails is not None:
+        q = mrr_tails.size(1)
+        s_rank = score(torch.stack([pos[0].repeat_interleave(q), mrr_tails.reshape(-1)])).view(-1, q)
+    elif rank_pairs is not None:
+        s_rank = score(rank_pairs.reshape(-1, 2).t()).view(-1, rank_pairs.size(1))
+    return split_metrics(score(pos), None if neg is None else score(neg), s_rank, mrr_mask)
 
 
 def link_metrics(pos: Tensor, neg: Tensor, pos_mrr: Optional[Tensor] = None, neg_mrr: Optional[Tensor] = None,

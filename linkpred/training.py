@@ -38,7 +38,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.utils import negative_sampling
 
-from linkpred.evaluation import METRICS, NUM_MRR_NEGATIVES, nondiscriminating, split_metrics
+from linkpred.evaluation import METRICS, NUM_MRR_NEGATIVES, nondiscriminating, scored_split_metrics
 from linkpred.model import LinkPredictor, build_link_predictor
 from linkpred.protocols import edge_keys
 # the splits live in linkpred.splits; re-exported here, where they were first defined
@@ -91,21 +91,6 @@ def check_params(params: Optional[dict]) -> dict:
 
 
 @torch.no_grad()
-def _set_metrics(model: LinkPredictor, h: Tensor, pos: Tensor, neg: Optional[Tensor], mrr_tails: Optional[Tensor],
-                 mrr_mask: Optional[Tensor] = None, rank_pairs: Optional[Tensor] = None) -> Dict[str, float]:
-    s_pos = model.decode(h, pos)
-    s_neg = None if neg is None else model.decode(h, neg)
-    s_rank = None
-    if mrr_tails is not None:
-        q = mrr_tails.size(1)
-        s_rank = model.decode(h, torch.stack([pos[0].repeat_interleave(q), mrr_tails.reshape(-1)])).view(-1, q)
-    elif rank_pairs is not None:
-        q = rank_pairs.size(1)
-        s_rank = model.decode(h, rank_pairs.reshape(-1, 2).t()).view(-1, q)
-    return split_metrics(s_pos, s_neg, s_rank, mrr_mask)
-
-
-@torch.no_grad()
 def evaluate(model: LinkPredictor, graph: Data, pos: Tensor, neg: Optional[Tensor], mrr_tails: Optional[Tensor],
              num_nodes: int, mrr_mask: Optional[Tensor] = None, rank_pairs: Optional[Tensor] = None,
              h: Optional[Tensor] = None) -> Dict[str, float]:
@@ -114,7 +99,7 @@ def evaluate(model: LinkPredictor, graph: Data, pos: Tensor, neg: Optional[Tenso
     model.eval()
     if h is None:
         h = model.encode(graph.x, graph.edge_index, num_nodes)
-    return _set_metrics(model, h, pos, neg, mrr_tails, mrr_mask, rank_pairs)
+    return scored_split_metrics(lambda pairs: model.decode(h, pairs), pos, neg, mrr_tails, mrr_mask, rank_pairs)
 
 
 def _evaluate_split(model: LinkPredictor, split: LinkSplit, which: str, h: Optional[Tensor] = None):

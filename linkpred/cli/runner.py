@@ -186,27 +186,16 @@ def _summary(base, per_run, per_val, best_epochs, per_metric_sel, notes, info, r
 
 def _heuristic_run(split, name: str) -> dict:
     """Validation and test metrics of heuristic ``name`` on the split's message-passing graphs."""
-    import torch
-
-    from linkpred.evaluation import split_metrics
+    from linkpred.evaluation import scored_split_metrics
     from linkpred.heuristics import HEURISTICS, Heuristic
     from linkpred.training import _graph_edges
     n = split.num_nodes
     res = {}
     for pre in ('val', 'test'):
-        graph = getattr(split, f'{pre}_graph')
-        h = Heuristic(_graph_edges(graph, n), n)
-        fn = getattr(h, HEURISTICS[name])
-        pos, neg = getattr(split, f'{pre}_pos'), getattr(split, f'{pre}_neg')
-        tails, rank = getattr(split, f'{pre}_mrr'), getattr(split, f'{pre}_rank')
-        s_rank = None
-        if tails is not None:
-            q = tails.size(1)
-            s_rank = fn(torch.stack([pos[0].repeat_interleave(q), tails.reshape(-1)])).view(-1, q)
-        elif rank is not None:
-            s_rank = fn(rank.reshape(-1, 2).t()).view(-1, rank.size(1))
-        res[pre] = split_metrics(fn(pos), None if neg is None else fn(neg), s_rank,
-                                 getattr(split, f'{pre}_mrr_mask'))
+        h = Heuristic(_graph_edges(getattr(split, f'{pre}_graph'), n), n)
+        res[pre] = scored_split_metrics(getattr(h, HEURISTICS[name]), getattr(split, f'{pre}_pos'),
+                                        getattr(split, f'{pre}_neg'), getattr(split, f'{pre}_mrr'),
+                                        getattr(split, f'{pre}_mrr_mask'), getattr(split, f'{pre}_rank'))
     return {'val': res['val'], 'test': res['test'], 'best_epoch': 0}
 
 
