@@ -97,6 +97,11 @@ class StackedGNN(nn.Module):
         with self-loops only when :attr:`self_loops`."""
         raise NotImplementedError
 
+    def propagation_graph(self, edge_index: Tensor, x: Tensor):
+        """What every convolution of this call aggregates over: ``edge_index`` itself here; a subclass may return
+        an equivalent structure its convolutions process faster (:class:`~graphite.nn.GCN`: a sparse matrix)."""
+        return edge_index
+
     def reset_parameters(self):
         for module in [self.lin_in, self.lin_out, *self.convs, *self.residuals, *self.norms]:
             if module is not None and hasattr(module, 'reset_parameters'):
@@ -110,9 +115,10 @@ class StackedGNN(nn.Module):
             h = dropout(self.lin_in(x, self.input_dropout), self.dropout, self.training)
         else:
             h = dropout(x, self.input_dropout, self.training)
+        graph = self.propagation_graph(edge_index, h)
         h0, outs = h, []
         for i, (conv, res) in enumerate(zip(self.convs, self.residuals)):
-            out = res(conv(h, edge_index), h, h0)
+            out = res(conv(h, graph), h, h0)
             if i < len(self.norms):  # a hidden block (all of them with the output linear layer)
                 out = dropout(F.relu(self.norms[i](out)), self.dropout, self.training)
             h = out

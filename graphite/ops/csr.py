@@ -162,12 +162,15 @@ class CSR:
 
 
 def _silence_beta_warning() -> None:
-    """PyTorch warns once per process that sparse CSR support is in beta; trigger that once here, silenced, so
-    the hot path needs no ``warnings.catch_warnings`` (which costs more than the tensor construction)."""
+    """PyTorch warns once per process that sparse CSR support is in beta, and that invariant checks are off when a
+    CSR tensor is built without saying (as PyG's ``to_torch_csr_tensor`` does, e.g. in ``GCNConv``'s normalisation
+    of a sparse adjacency); trigger both once here, silenced, so the hot path needs no ``warnings.catch_warnings``
+    (which costs more than the tensor construction)."""
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        torch.sparse_csr_tensor(torch.zeros(2, dtype=torch.long), torch.zeros(1, dtype=torch.long), torch.ones(1),
-                                (1, 1), check_invariants=False)
+        args = (torch.zeros(2, dtype=torch.long), torch.zeros(1, dtype=torch.long), torch.ones(1), (1, 1))
+        torch.sparse_csr_tensor(*args, check_invariants=False)
+        torch.sparse_csr_tensor(*args)
 
 
 _silence_beta_warning()

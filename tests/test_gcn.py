@@ -1,0 +1,140 @@
+"""graphite.nn.GCN normalises its graph once and aggregates with graphite.ops.spmm; PyG's GCNConv on the
+``edge_index`` (per-edge messages) is the oracle."""
+from __future__ import annotations
+
+import pickle
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch_geometric.nn import GCNConv as PyGGCNConv
+from torch_geometric.utils import to_torch_csr_tensor
+
+from graphite.nn import GCN
+from graphite.nn.gcn import GCNConv, NormalizedGraph, normalized_graph
+
+N, F_IN, H, C = 23, 5, 16, 3
+
+
+def _graph():
+    g = torch.Generator().manual_seed(0)
+    ei = torch.randint(0, N, (2, 70), generator=g)
+    # duplicated edges and self-loops (one of them duplicated): GCNConv's add_remaining_self_loops keeps one
+    extra = torch.tensor([[3, 5, 5, 0], [3, 5, 5, 1]])
+    return torch.cat([ei, ei[:, :9], extra], 1), torch.randn(N, F_IN, generator=g, dtype=torch.float64)
+
+
+def _pyg_stack(model: GCN):
+    """PyG GCNConv modules holding the weights of ``model``'s convolutions (the oracle)."""
+    convs = []
+    for conv in model.convs:
+        inner = getattr(conv, 'module', conv)
+        ref = PyGGCNConv(inner.in_channels, inner.out_channels, add_self_loops=inner.add_self_loops).double()
+        ref.load_state_dict(inner.state_dict())
+        convs.append(ref)
+    return convs
+
+
+@pytest.mark.parametrize('options', [dict(), dict(separate_ego=True),
+                                     dict(norm='batch', residual='linear', jk='sum', num_layers=4)])
+@pytest.mark.parametrize('cached', [False, True])
+def test_gcn_equals_pyg_gcnconv_on_edge_index(options, cached):
+    ei, x = _graph()
+    torch.manual_seed(0)
+    model = GCN(F_IN, H, C, cached=cached, dropout=0.0, **options).double()
+    model.train()
+    out = model(x, ei)
+    out.square().sum().backward()
+    grads = {k: p.grad.clone() for k, p in model.named_parameters()}
+    # the same model with its convolutions swapped for PyG's, called on the edge_index
+    ref_model = pickle.loads(pickle.dumps(model))
+    for i, ref in enumerate(_pyg_stack(model)):
+        if hasattr(ref_model.convs[i], 'module'):
+            ref_model.convs[i].module = ref
+        else:
+            ref_model.convs[i] = ref
+    ref_model.propagation_graph = lambda edge_index, h: edge_index
+    ref_model.zero_grad()
+    want = ref_model(x, ei)
+    want.square().sum().backward()
+    torch.testing.assert_close(out, want)
+    for k, p in ref_model.named_parameters():
+        torch.testing.assert_close(grads[k], p.grad, msg=k)
+
+
+def test_plain_gcn_is_the_pyg_formula_in_float32():
+    ei, x = _graph()
+    x = x.float()
+    torch.manual_seed(0)
+    model = GCN(F_IN, H, C, num_layers=2).eval()
+    h = x
+    for i, ref in enumerate(_pyg_stack(model)):
+        h = ref.float()(h, ei)
+        h = F.relu(h) if i == 0 else h
+    torch.testing.assert_close(model(x, ei), h, atol=1e-5, rtol=1e-5)
+
+
+def test_conv_takes_edge_index_sparse_adjacency_and_normalized_graph_alike():
+    ei, x = _graph()
+    conv = GCNConv(F_IN, H).double()
+    ref = PyGGCNConv(F_IN, H).double()
+    ref.load_state_dict(conv.state_dict())
+    want = ref(x, ei)
+    torch.testing.assert_close(conv(x, ei), want)
+    simple = torch.unique(ei[:, ei[0] != ei[1]], dim=1)  # a torch.sparse adjacency holds no duplicates
+    adj_t = to_torch_csr_tensor(simple.flip(0), torch.ones(simple.size(1), dtype=x.dtype), size=(N, N))
+    torch.testing.assert_close(conv(x, adj_t), ref(x, simple))
+    torch.testing.assert_close(conv(x, normalized_graph(ei, N, dtype=x.dtype)), want)
+    with pytest.raises(ValueError, match='carries its own edge weights'):
+        conv(x, normalized_graph(ei, N, dtype=x.dtype), torch.ones(ei.size(1), dtype=x.dtype))
+
+
+def test_normalized_graph_checks_the_edge_index():
+    with pytest.raises(ValueError, match='outside'):
+        normalized_graph(torch.tensor([[0, 7], [1, 2]]), 5)
+    g = normalized_graph(torch.tensor([[0, 1], [1, 2]]), 3)
+    assert isinstance(g, NormalizedGraph) and g.csr.num_edges == 5 and g.weight.dtype == torch.float32
+
+
+class _Shapes(TorchDispatchMode):
+    def __init__(self):
+        super().__init__()
+        self.shapes = set()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for t in out if isinstance(out, (tuple, list)) else [out]:
+            if isinstance(t, torch.Tensor):
+                self.shapes.add(tuple(t.shape))
+        return out
+
+
+def test_no_per_edge_hidden_tensor_forward_or_backward():
+    """Memory O(N H + E): no ``[E, H]`` tensor (E with the added self-loops) in a training step, where PyG's own
+    per-edge path has one (so the check can see it)."""
+    ei, x = _graph()
+    x = x.float()
+    n_edges = normalized_graph(ei, N).weight.numel()
+    model = GCN(F_IN, H, C, num_layers=3)
+    with _Shapes() as seen:
+        model(x, ei).sum().backward()
+    assert not [s for s in seen.shapes if len(s) == 2 and s[0] == n_edges], sorted(seen.shapes)
+    ref = PyGGCNConv(H, H)
+    with _Shapes() as seen_ref:
+        ref(torch.randn(N, H), ei).sum().backward()
+    assert (n_edges, H) in seen_ref.shapes
+
+
+def test_cached_model_computes_on_the_graph_it_is_called_with():
+    ei, x = _graph()
+    torch.manual_seed(0)
+    model = GCN(F_IN, H, C, cached=True).double().eval()
+    fresh = GCN(F_IN, H, C).double().eval()
+    fresh.load_state_dict(model.state_dict())
+    other = ei[:, 10:]
+    model(x, ei)
+    torch.testing.assert_close(model(x, other), fresh(x, other))
+    other.add_(0)  # the same tensor modified in place is a new graph too
+    other[0, 0] = (other[0, 0] + 1) % N
+    torch.testing.assert_close(model(x, other), fresh(x, other))
