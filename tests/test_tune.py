@@ -491,7 +491,13 @@ def test_end_to_end_real_runner_on_cornell(studies, tmp_path, monkeypatch):
     assert sel['study'] is None and sel['trials'] is None and sel['overrides'] == ['lr=0.05']
     assert 'changed by hand with --set lr=0.05' in sel['method'] and sel['config_selection']['study'] == 'cornell-mlp'
     from graphite.cli.table_command import selection_text
-    assert selection_text(sel) == 'config changed by --set'
+    assert selection_text(sel) == 'config changed by hand'
+    # --batch-size / --fanout set config keys too: the same record, naming the options
+    from graphite.cli.run_command import run_selection
+    sel = run_selection({'study': 'cornell-mlp'}, ['lr=0.05', 'batch_size=64'], ['--set lr=0.05', '--batch-size 64'])
+    assert sel['overrides'] == ['lr=0.05', 'batch_size=64'] and sel['trials'] is None
+    assert 'changed by hand with --set lr=0.05 --batch-size 64' in sel['method']
+    assert run_selection({'study': 'cornell-mlp'}, []) == {'study': 'cornell-mlp'}
 
 
 def test_linkpred_task_on_synthetic_graph(studies, tmp_path):

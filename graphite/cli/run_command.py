@@ -9,13 +9,16 @@ from graphite.cli.paths import results_dir
 HELP = 'train a model (optionally on the GRAPHITE-transformed graph) on benchmark splits and save results as JSON'
 
 
-def run_selection(config_selection, overrides):
-    """The ``selection`` record of a run: the config's own, unless ``--set`` changed the config, in which case the
-    record says so (the config's record describes the config without the overrides, and how the overrides were
-    chosen is not known to the command line)."""
+def run_selection(config_selection, overrides, flags=None):
+    """The ``selection`` record of a run: the config's own, unless ``--set`` (or ``--batch-size`` / ``--fanout`` /
+    ``--feature-fanout``, which set the config keys of the same names) changed the config, in which case the record
+    says so (the config's record describes the config without the overrides, and how the overrides were chosen is
+    not known to the command line). ``overrides``: the ``KEY=VALUE`` changes; ``flags``: the command-line options
+    that made them (default: ``--set KEY=VALUE`` each)."""
     if not overrides:
         return config_selection
-    return {'method': 'the config changed by hand with --set ' + ' '.join(overrides)
+    flags = flags or [f'--set {o}' for o in overrides]
+    return {'method': 'the config changed by hand with ' + ' '.join(flags)
                       + '; how the overrides were chosen is not recorded',
             'overrides': list(overrides), 'config_selection': config_selection, 'study': None, 'trials': None,
             'cpu_hours': None}
@@ -118,9 +121,12 @@ def main(args) -> int:
     try:
         from graphite.datasets import canonical_name
         args.dataset = canonical_name(args.dataset)  # result files named like the loader's dataset
-        overrides = list(args.overrides) + [f'{key}={value}' for key, value in (
+        options = [(key, value) for key, value in (
             ('batch_size', getattr(args, 'batch_size', None)), ('fanout', getattr(args, 'fanout', None)),
             ('feature_fanout', getattr(args, 'feature_fanout', None))) if value is not None]
+        overrides = list(args.overrides) + [f'{key}={value}' for key, value in options]
+        flags = [f'--set {o}' for o in args.overrides] + [f"--{key.replace('_', '-')} {value}"
+                                                          for key, value in options]
         cfg = load_config(args.dataset, args.model, path=args.config, overrides=overrides,
                           transform=None if args.transform in (None, 'none') else args.transform)
     except (KeyError, ValueError) as e:  # unknown dataset / model / config key: a one-line message
@@ -129,7 +135,7 @@ def main(args) -> int:
     transform = cfg['transform'] if args.transform is None else (None if args.transform == 'none' else 'graphite')
     out = args.out or default_out(args.dataset, args.model, transform)
     extra = {'config_file': cfg['path'], 'command': 'graphite ' + ' '.join(sys.argv[1:]),
-             'selection': run_selection(cfg.get('selection'), args.overrides)}
+             'selection': run_selection(cfg.get('selection'), overrides, flags)}
 
     def save(partial):
         write_json_atomic(out, {**partial, **extra})

@@ -88,7 +88,7 @@ def selection_text(selection: Any) -> str:
     if selection.get('study'):
         parts.append(f"study {selection['study']}")
     elif selection.get('overrides') and not selection.get('trials'):
-        parts.append('config changed by --set')
+        parts.append('config changed by hand')
     elif str(selection.get('method', '')).startswith('published recipe'):
         parts.append('published recipe')
     if selection.get('trials'):
