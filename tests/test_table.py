@@ -127,3 +127,20 @@ def test_study_winners_and_set_overrides_are_labelled_with_their_budget():
                       'b.json': ('graphite (num_layers=8, norm=batch)', ''), 'c.json': ('graphite', '')}
     assert '| cora | fagcn (study) | - | accuracy | 87.50 ± 0.50 | 87.50 | 88.66 | -1.16 | 2 | study cora-fagcn-s3, ' \
         '16 trials, 0.17 CPU-h | 12 |' in markdown([study])
+
+
+def test_link_prediction_anchors_only_under_their_protocol_and_with_a_source(tmp_path):
+    from graphite.cli.published import LINK_PREDICTION, LINK_PREDICTION_SOURCES
+    entries = {(p, d, m, k) for p, ds in LINK_PREDICTION.items() for d, ms in ds.items() for m, ks in ms.items()
+               for k in ks}
+    assert entries and entries == set(LINK_PREDICTION_SOURCES)
+    assert all('Table' in s and 'MRR' in s and 'second-hand' in s for s in LINK_PREDICTION_SOURCES.values())
+    base = {**_node('cora', 'gcn-mlp', None, [0.25, 0.27], metric='mrr'), 'metrics': {'mrr': 0.26}}
+    for protocol in ('heart-existing', 'random', None):
+        (tmp_path / f'{protocol}.json').write_text(json.dumps({**base, 'protocol': protocol}))
+    md = tmp_path / 'board.md'
+    assert table_command.main(SimpleNamespace(results=[str(tmp_path / '*.json')], out_md=str(md),
+                                              out_png=None)) == 0
+    rows = [line for line in md.read_text().splitlines() if line.startswith('| cora | gcn-mlp |')]
+    assert len(rows) == 3 and sum(row.endswith('| mrr 32.50 ± 6.87 |') for row in rows) == 1
+    assert sum(row.endswith('|  |') for row in rows) == 2

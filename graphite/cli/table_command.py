@@ -156,14 +156,16 @@ def markdown(results: List[Dict[str, Any]]) -> str:
         out.append('')
     if link:
         from graphite.cli.published import LINK_PREDICTION
-        out += ['## Link prediction', '', 'Test metrics (x100), mean ± std over runs; *published* = Hits@K anchors '
-                'with a checked source (graphite.cli.published.LINK_PREDICTION_SOURCES) where available.', '',
+        out += ['## Link prediction', '', 'Test metrics (x100), mean ± std over runs; *published* = anchors for the '
+                'same protocol, each with its source in graphite.cli.published.LINK_PREDICTION_SOURCES, where '
+                'available.', '',
                 '| dataset | model | main metric | ' + ' | '.join(LINKPRED_METRICS) + ' | published |',
                 '|---|---|---|' + '---:|' * (len(LINKPRED_METRICS) + 1)]
         for r in sorted(link, key=lambda x: (x['dataset'], -x['mean'])):
             cells = [_pm(*_linkpred_value(r['metrics'], m)) for m in LINKPRED_METRICS]
-            pub = LINK_PREDICTION.get(r['dataset'], {}).get(str(r['model']).split('-')[0], {})
-            pub_s = ', '.join(f'{k} {v:.2f}' for k, v in pub.items())
+            pub = LINK_PREDICTION.get(str(r.get('protocol')), {}).get(r['dataset'], {}).get(
+                str(r['model']).split('-')[0], {})
+            pub_s = ', '.join(f'{k} {_pm(mean, std, scale=1.0)}' for k, (mean, std) in pub.items())
             out.append(f"| {r['dataset']} | {r['model']} | {r['metric']} | " + ' | '.join(cells) + f' | {pub_s} |')
         out.append('')
     return '\n'.join(out)
