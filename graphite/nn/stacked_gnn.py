@@ -8,11 +8,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from graphite.memo import reset_pyg_caches
+from torch_geometric.utils import is_torch_sparse_tensor
+
+from graphite.memo import memoize, reset_pyg_caches
 from graphite.nn.dropout import dropout
 from graphite.nn.ego_separation import EgoSeparation, ego_mode
 from graphite.nn.input_linear import InputLinear
 from graphite.nn.skeleton import Residual, jk_mode, make_norm, norm_kind, residual_mode
+from graphite.ops import CSR
 
 __all__ = ['StackedGNN']
 
@@ -99,8 +102,18 @@ class StackedGNN(nn.Module):
 
     def propagation_graph(self, edge_index: Tensor, x: Tensor):
         """What every convolution of this call aggregates over: ``edge_index`` itself here; a subclass may return
-        an equivalent structure its convolutions process faster (:class:`~graphite.nn.GCN`: a sparse matrix)."""
+        an equivalent structure its convolutions process faster (GCN, GraphSAGE, GIN: a sparse matrix, see
+        :meth:`csr_graph`)."""
         return edge_index
+
+    def csr_graph(self, edge_index: Tensor, x: Tensor):
+        """The :class:`graphite.ops.CSR` of ``edge_index`` (built once per call, or once per graph with a model's
+        ``cached`` memo), for convolutions that aggregate with :func:`graphite.ops.spmm`; a sparse adjacency given
+        by the caller is passed on as it is."""
+        if not isinstance(edge_index, Tensor) or is_torch_sparse_tensor(edge_index):
+            return edge_index
+        n = x.size(0)
+        return memoize(self._memo, edge_index, ('csr', n), lambda: CSR.from_edge_index(edge_index, n))
 
     def reset_parameters(self):
         for module in [self.lin_in, self.lin_out, *self.convs, *self.residuals, *self.norms]:

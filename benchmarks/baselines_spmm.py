@@ -1,6 +1,6 @@
-"""GCN training step: graphite.nn.GCN (graph normalised once, ``graphite.ops.spmm`` per layer) against the same
-modules on PyG's per-edge path (``GCNConv`` on the ``edge_index``: normalisation and ``[E, H]`` messages in every
-layer), in one process, timed round-robin.
+"""Training step of the stacked baselines: graphite.nn.GCN / GraphSAGE / GIN (graph normalised or put in CSR once
+per call, ``graphite.ops.spmm`` per layer) against the same modules on PyG's per-edge path (each PyG convolution on
+the ``edge_index``: ``[E, H]`` messages, and GCN's normalisation, in every layer), in one process, timed round-robin.
 
 Workload: tunedGNN's Minesweeper recipe shape (12 layers, hidden 64, BatchNorm, linear residual), forward +
 backward + Adam step, on Minesweeper itself (``$GRAPHITE_DATA``) when available and on a synthetic graph
@@ -9,7 +9,7 @@ ratio per-edge / graphite (above 1: graphite is faster).
 
 Usage::
 
-    GRAPHITE_DATA=../shared/data python benchmarks/gcn.py --threads 1 --repeat 20
+    GRAPHITE_DATA=../shared/data python benchmarks/baselines_spmm.py --threads 1 --repeat 10
 """
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from graphite.nn import GCN  # noqa: E402
+from graphite.nn import GCN, GIN, GraphSAGE  # noqa: E402
+
+MODELS = {'gcn': GCN, 'sage': GraphSAGE, 'gin': GIN}
 
 
 def graphs(args):
@@ -61,18 +63,19 @@ def main(argv=None):
     p.add_argument('--hidden', type=int, default=64)
     p.add_argument('--repeat', type=int, default=10)
     p.add_argument('--threads', type=int, default=None)
+    p.add_argument('--models', default='gcn,sage,gin', help='comma-separated: gcn, sage, gin')
     p.add_argument('--out', default=None, help='also write the JSON summary here')
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     rows = []
-    for name, x, ei, c in graphs(args):
+    for (name, x, ei, c), model_name in [(g, m) for g in graphs(args) for m in args.models.split(',')]:
         y = torch.randint(0, c, (x.size(0),), generator=torch.Generator().manual_seed(1))
         steps = {}
         for kind in ('graphite', 'per_edge'):
             torch.manual_seed(0)
-            model = GCN(x.size(1), args.hidden, c, num_layers=args.layers, dropout=0.2, norm='batch',
-                        residual='linear', cached=True)
+            model = MODELS[model_name](x.size(1), args.hidden, c, num_layers=args.layers, dropout=0.2, norm='batch',
+                                       residual='linear')
             steps[kind] = step_fn(model, x, ei, y, kind == 'per_edge')
             for _ in range(2):
                 steps[kind]()
@@ -83,12 +86,13 @@ def main(argv=None):
                 fn()
                 times[k].append(time.perf_counter() - t)
         med = {k: statistics.median(v) for k, v in times.items()}
-        rows.append({'graph': name, 'nodes': x.size(0), 'edges': ei.size(1), 'layers': args.layers,
+        rows.append({'model': model_name, 'graph': name, 'nodes': x.size(0), 'edges': ei.size(1), 'layers': args.layers,
                      'hidden': args.hidden, 'threads': torch.get_num_threads(),
                      'graphite_s': round(med['graphite'], 4), 'per_edge_s': round(med['per_edge'], 4),
                      'ratio': round(med['per_edge'] / med['graphite'], 2)})
-        print(f"{name}: {rows[-1]['per_edge_s']:.4f} s per-edge / {rows[-1]['graphite_s']:.4f} s graphite = "
-              f"{rows[-1]['ratio']:.2f}x", flush=True)
+        r = rows[-1]
+        print(f"{model_name} on {name}: {r['per_edge_s']:.4f} s per-edge / {r['graphite_s']:.4f} s graphite = "
+              f"{r['ratio']:.2f}x", flush=True)
     text = json.dumps(rows, indent=1)
     print(text)
     if args.out:

@@ -1,5 +1,6 @@
-"""graphite.nn.GCN normalises its graph once and aggregates with graphite.ops.spmm; PyG's GCNConv on the
-``edge_index`` (per-edge messages) is the oracle."""
+"""graphite.nn.GCN normalises its graph once and aggregates with graphite.ops.spmm, GraphSAGE and GIN aggregate with
+graphite.ops.spmm over the graph's CSR; PyG's own convolutions on the ``edge_index`` (per-edge messages) are the
+oracle."""
 from __future__ import annotations
 
 import pickle
@@ -9,10 +10,15 @@ import torch
 import torch.nn.functional as F
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch_geometric.nn import GCNConv as PyGGCNConv
+from torch_geometric.nn import GINConv as PyGGINConv
+from torch_geometric.nn import SAGEConv as PyGSAGEConv
 from torch_geometric.utils import to_torch_csr_tensor
 
-from graphite.nn import GCN
+from graphite.nn import GCN, GIN, GraphSAGE
 from graphite.nn.gcn import GCNConv, NormalizedGraph, normalized_graph
+from graphite.nn.gin import GINConv
+from graphite.nn.sage import SAGEConv
+from graphite.ops import CSR
 
 N, F_IN, H, C = 23, 5, 16, 3
 
@@ -25,24 +31,34 @@ def _graph():
     return torch.cat([ei, ei[:, :9], extra], 1), torch.randn(N, F_IN, generator=g, dtype=torch.float64)
 
 
-def _pyg_stack(model: GCN):
-    """PyG GCNConv modules holding the weights of ``model``'s convolutions (the oracle)."""
-    convs = []
-    for conv in model.convs:
-        inner = getattr(conv, 'module', conv)
-        ref = PyGGCNConv(inner.in_channels, inner.out_channels, add_self_loops=inner.add_self_loops).double()
-        ref.load_state_dict(inner.state_dict())
-        convs.append(ref)
-    return convs
+def _pyg_conv(inner):
+    """The PyG convolution of the same kind and weights as ``inner`` (one of graphite's subclasses)."""
+    if isinstance(inner, GCNConv):
+        ref = PyGGCNConv(inner.in_channels, inner.out_channels, add_self_loops=inner.add_self_loops)
+    elif isinstance(inner, SAGEConv):
+        ref = PyGSAGEConv(inner.in_channels, inner.out_channels, aggr=inner.aggr, root_weight=inner.root_weight)
+    else:
+        ref = PyGGINConv(pickle.loads(pickle.dumps(inner.nn)), train_eps=True)
+    ref = ref.to(next(inner.parameters()).dtype)
+    ref.load_state_dict(inner.state_dict())
+    return ref
+
+
+def _pyg_stack(model):
+    """PyG convolution modules holding the weights of ``model``'s convolutions (the oracle)."""
+    return [_pyg_conv(getattr(conv, 'module', conv)) for conv in model.convs]
+
+
+MODELS = [(GCN, dict(cached=False)), (GCN, dict(cached=True)), (GraphSAGE, {}), (GIN, {})]
 
 
 @pytest.mark.parametrize('options', [dict(), dict(separate_ego=True),
                                      dict(norm='batch', residual='linear', jk='sum', num_layers=4)])
-@pytest.mark.parametrize('cached', [False, True])
-def test_gcn_equals_pyg_gcnconv_on_edge_index(options, cached):
+@pytest.mark.parametrize('cls,extra', MODELS)
+def test_model_equals_pyg_convolutions_on_edge_index(options, cls, extra):
     ei, x = _graph()
     torch.manual_seed(0)
-    model = GCN(F_IN, H, C, cached=cached, dropout=0.0, **options).double()
+    model = cls(F_IN, H, C, dropout=0.0, **extra, **options).double()
     model.train()
     out = model(x, ei)
     out.square().sum().backward()
@@ -63,11 +79,12 @@ def test_gcn_equals_pyg_gcnconv_on_edge_index(options, cached):
         torch.testing.assert_close(grads[k], p.grad, msg=k)
 
 
-def test_plain_gcn_is_the_pyg_formula_in_float32():
+@pytest.mark.parametrize('cls', [GCN, GraphSAGE, GIN])
+def test_plain_model_is_the_pyg_formula_in_float32(cls):
     ei, x = _graph()
     x = x.float()
     torch.manual_seed(0)
-    model = GCN(F_IN, H, C, num_layers=2).eval()
+    model = cls(F_IN, H, C, num_layers=2).eval()
     h = x
     for i, ref in enumerate(_pyg_stack(model)):
         h = ref.float()(h, ei)
@@ -110,20 +127,35 @@ class _Shapes(TorchDispatchMode):
         return out
 
 
-def test_no_per_edge_hidden_tensor_forward_or_backward():
-    """Memory O(N H + E): no ``[E, H]`` tensor (E with the added self-loops) in a training step, where PyG's own
-    per-edge path has one (so the check can see it)."""
+@pytest.mark.parametrize('cls', [GCN, GraphSAGE, GIN])
+def test_no_per_edge_hidden_tensor_forward_or_backward(cls):
+    """Memory O(N H + E): no ``[E, H]`` tensor (E with or without the added self-loops) in a training step, where
+    PyG's own per-edge path has one (so the check can see it)."""
     ei, x = _graph()
     x = x.float()
-    n_edges = normalized_graph(ei, N).weight.numel()
-    model = GCN(F_IN, H, C, num_layers=3)
+    sizes = {ei.size(1), normalized_graph(ei, N).weight.numel()}
+    model = cls(F_IN, H, C, num_layers=3)
     with _Shapes() as seen:
         model(x, ei).sum().backward()
-    assert not [s for s in seen.shapes if len(s) == 2 and s[0] == n_edges], sorted(seen.shapes)
-    ref = PyGGCNConv(H, H)
+    assert not [s for s in seen.shapes if len(s) == 2 and s[0] in sizes], sorted(seen.shapes)
+    ref = model.__class__(F_IN, H, C, num_layers=3)
+    ref.propagation_graph = lambda edge_index, h: edge_index
     with _Shapes() as seen_ref:
-        ref(torch.randn(N, H), ei).sum().backward()
-    assert (n_edges, H) in seen_ref.shapes
+        ref(x, ei).sum().backward()
+    assert [s for s in seen_ref.shapes if len(s) == 2 and s[0] in sizes and s[1] == H]
+
+
+def test_sage_and_gin_convs_take_a_csr_and_refuse_what_it_cannot_do():
+    ei, x = _graph()
+    csr = CSR.from_edge_index(ei, N)
+    for conv in (SAGEConv(F_IN, H).double(), GINConv(torch.nn.Linear(F_IN, H), train_eps=True).double()):
+        ref = _pyg_conv(conv)
+        torch.testing.assert_close(conv(x, csr), ref(x, ei))
+        torch.testing.assert_close(conv(x, ei), ref(x, ei))
+    with pytest.raises(ValueError, match='project=False'):
+        SAGEConv(F_IN, H, project=True).double()(x, csr)
+    with pytest.raises(ValueError, match='one x'):
+        GINConv(torch.nn.Linear(F_IN, H).double())((x, x), csr)
 
 
 def test_cached_model_computes_on_the_graph_it_is_called_with():
