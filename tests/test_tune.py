@@ -424,6 +424,42 @@ def test_export_plots_and_cli(studies, tmp_path, capsys):
     assert f'best trial #{study.best_trial.number}' in capsys.readouterr().out
 
 
+def test_enqueue_evaluates_given_configs_first_and_only_once(studies, tmp_path, capsys):
+    """--enqueue: an earlier winner (a config file) is trial #0 with exactly its values, counts toward --trials,
+    and is not enqueued again on resume; values outside the space or missing ones are clear errors."""
+    from graphite.cli.main import main
+    cfg = tmp_path / 'cfg.yaml'
+    cfg.write_text(yaml.safe_dump(CONFIG))
+    winner = tmp_path / 'winner.yaml'
+    winner.write_text(yaml.safe_dump({**CONFIG, 'params': {**CONFIG['params'], 'x': 1.0, 'n': 3, 'c': 'b'}}))
+    argv = ['tune', '--dataset', 'toy', '--objective', 'test_tune:standin_objective', '--config', str(cfg),
+            '--enqueue', str(winner), '--quiet', '--no-plots']
+    sys.path.insert(0, str(TESTS))
+    try:
+        assert main(argv + ['--trials', '3']) == 0
+        assert 'enqueued 1 configuration(s)' in capsys.readouterr().err
+        assert main(argv + ['--trials', '4']) == 0  # resumed: the winner is already in the study
+        assert 'enqueued 0 configuration(s)' in capsys.readouterr().err
+    finally:
+        sys.path.remove(str(TESTS))
+    study = load('toy-standin')
+    first = study.trials[0]
+    assert first.params == {'x': 1.0, 'n': 3, 'c': 'b'} and first.user_attrs['enqueued_from'] == str(winner)
+    assert first.value == pytest.approx(standin_value(first.params)) == study.best_value  # the oracle's optimum
+    assert len(study.trials) == 4 and sum(t.params == first.params for t in study.trials) == 1
+    space = SearchSpace(CONFIG['search'], CONFIG['params'])
+    with pytest.raises(ValueError, match=r"x=9\.0 is outside the search space"):
+        space.values_of({'x': 9.0, 'n': 1, 'c': 'a'}, 'w.yaml')
+    with pytest.raises(ValueError, match="c='z' is outside"):
+        space.values_of({'x': 0.0, 'n': 1, 'c': 'z'}, 'w.yaml')
+    with pytest.raises(KeyError, match="no value for the searched parameter 'n'"):
+        space.values_of({'x': 0.0, 'c': 'a'}, 'w.yaml')
+    tied = SearchSpace({'d': {'type': 'float', 'low': 0.0, 'high': 1.0}, 'e': {'same_as': 'd'}})
+    assert tied.values_of({'d': 0.5, 'e': 0.5}) == {'d': 0.5}
+    with pytest.raises(ValueError, match='ties it to'):
+        tied.values_of({'d': 0.5, 'e': 0.2})
+
+
 def test_cli_errors(studies, tmp_path, capsys):
     """User errors: one line `graphite: error: ...` and exit code 1; the exception itself with --debug."""
     from graphite.cli.main import main

@@ -66,6 +66,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--report-every', type=int, default=None, metavar='K',
                    help='report the validation metric to the study at steps divisible by K (default: about 20 '
                         'reports per split)')
+    g.add_argument('--enqueue', type=Path, action='append', default=[], metavar='CONFIG',
+                   help='evaluate the searched values of this config file (e.g. an earlier study\'s winner) as a '
+                        'trial before sampling (repeatable; counts toward --trials; skipped if the study holds it)')
     g.add_argument('--objective', default=None, metavar='MODULE:FUNCTION',
                    help='custom objective f(params, seed, on_eval) -> {"val_mean": ...} instead of the task runner')
 
@@ -180,6 +183,10 @@ def main(args: argparse.Namespace) -> int:
         except KeyError:
             raise missing from None
     else:
+        if args.enqueue:
+            queued = tuning.read_configs(spec.search, args.enqueue)  # all checked before the study is touched
+            n = tuning.enqueue_configs(tuning.create_or_load_study(spec), queued)
+            print(f'enqueued {n} configuration(s) from {", ".join(map(str, args.enqueue))}', file=sys.stderr)
         tuning.tune(spec, workers=args.workers, progress=not args.quiet)
         study = tuning.create_or_load_study(spec)  # fresh view of everything all workers wrote
     print(tuning.summarize(study))

@@ -19,6 +19,8 @@ How a search runs (:func:`tune`):
 1. :func:`create_or_load_study` creates the study, or loads it when it exists (resume: re-running the same
    command continues it). The study remembers what it optimises (task, dataset, model, transform, splits, base
    params) and refuses to continue with a different objective: pick another ``--study`` name for that.
+   Configurations given with ``--enqueue`` (:func:`read_configs`, :func:`enqueue_configs`: e.g. an earlier study's
+   exported winner) are enqueued as trials that run before any sampled one, each once per study.
 2. Stale trials (their worker died: no heartbeat for ``grace_period`` seconds) are marked ``FAIL``.
 3. ``workers`` worker processes (or the current process when ``workers == 1``) run :func:`run_worker`: each loads
    the study, pins itself to ``threads`` torch threads, and runs trials one at a time until the study holds
@@ -46,8 +48,10 @@ from graphite.cli.tuning.objective import ObjectiveFn, TrialObjective, build_obj
 from graphite.cli.tuning.spec import TuneSpec, default_study_name
 from graphite.cli.tuning.summary import best_config, export_best, summarize, write_plots
 from graphite.cli.tuning.workers import (CAUGHT, COUNTED_STATES, MAX_CONSECUTIVE_FAILURES, best_trial_or_none,
-                                         count_trials, create_or_load_study, run_worker, tune)
+                                         count_trials, create_or_load_study, enqueue_configs, read_configs,
+                                         run_worker, tune)
 
 __all__ = ['TuneSpec', 'TrialObjective', 'ObjectiveFn', 'CAUGHT', 'COUNTED_STATES', 'MAX_CONSECUTIVE_FAILURES',
            'best_config', 'best_trial_or_none', 'build_objective', 'count_trials', 'create_or_load_study',
-           'default_study_name', 'export_best', 'run_worker', 'summarize', 'tune', 'write_plots']
+           'default_study_name', 'enqueue_configs', 'export_best', 'read_configs', 'run_worker', 'summarize', 'tune',
+           'write_plots']

@@ -181,6 +181,33 @@ class SearchSpace:
                 out[name] = out[target]
         return out
 
+    def values_of(self, params: Mapping[str, Any], source: str = 'params') -> Dict[str, Any]:
+        """The searched values of a full configuration ``params`` (e.g. an earlier study's winner), to enqueue as a
+        trial: every distribution's value, checked to lie in its distribution, and every ``same_as`` parameter
+        checked to equal its target.
+
+        Raises:
+            KeyError: ``params`` has no value for a searched parameter.
+            ValueError: a value outside its distribution, or a tied parameter that differs from its target.
+        """
+        values: Dict[str, Any] = {}
+        for name, d in self.distributions.items():
+            if name not in params:
+                raise KeyError(f'{source}: no value for the searched parameter {name!r}')
+            value = params[name]
+            try:
+                inside = d._contains(d.to_internal_repr(value))
+            except (TypeError, ValueError):
+                inside = False
+            if not inside:
+                raise ValueError(f'{source}: {name}={value!r} is outside the search space ({self.spec[name]})')
+            values[name] = value
+        for name, target in self.tied.items():
+            if name in params and params[name] != values[target]:
+                raise ValueError(f'{source}: {name}={params[name]!r} differs from {target}={values[target]!r}, '
+                                 f'which the search space ties it to (same_as)')
+        return values
+
     def names(self) -> Iterable[str]:
         return [*self.distributions.keys(), *self.tied.keys()]
 

@@ -15,7 +15,7 @@ import sys
 import time
 import warnings
 import zlib
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Tuple
 
 import optuna
 import yaml
@@ -95,6 +95,32 @@ def create_or_load_study(spec: TuneSpec, worker_index: int = 0, unique_sampler: 
         study.set_user_attr('config', _jsonable(dict(spec.config)))
         study.set_user_attr('seed', spec.seed)
     return study
+
+
+def read_configs(search, paths) -> List[Tuple[str, dict]]:
+    """``(path, searched values)`` of each config file in ``paths`` (its ``params``, e.g. an earlier study's exported
+    winner), every value checked against ``search`` (:meth:`SearchSpace.values_of`) before anything is written."""
+    import yaml
+
+    out = []
+    for path in paths:
+        with open(path) as f:
+            doc = yaml.safe_load(f) or {}
+        params = doc.get('params') if isinstance(doc, dict) else None
+        if not isinstance(params, dict):
+            raise ValueError(f'{path}: no `params:` mapping to enqueue')
+        out.append((str(path), search.values_of(params, str(path))))
+    return out
+
+
+def enqueue_configs(study: optuna.Study, configs: List[Tuple[str, dict]]) -> int:
+    """Enqueue each ``(path, values)`` of :func:`read_configs` as a trial that the next worker evaluates before
+    sampling (Optuna's ``enqueue_trial``); a configuration the study already holds is not enqueued again. Returns
+    the number of trials enqueued."""
+    before = len(study.get_trials(deepcopy=False, states=(TrialState.WAITING,)))
+    for path, values in configs:
+        study.enqueue_trial(values, user_attrs={'enqueued_from': path}, skip_if_exists=True)
+    return len(study.get_trials(deepcopy=False, states=(TrialState.WAITING,))) - before
 
 
 def count_trials(study: optuna.Study) -> int:
