@@ -130,15 +130,19 @@ class TrialObjective:
             if spec.pruning and trial.should_prune():
                 raise optuna.TrialPruned(f'pruned at step {step} with validation {value:.4f}')
 
+        trial.set_user_attr('threads', int(spec.threads))
         start = time.perf_counter()
-        result = self.backend(params, seed, on_eval)
+        try:
+            result = self.backend(params, seed, on_eval)
+        except optuna.TrialPruned:  # what the trial cost counts toward the search budget too
+            trial.set_user_attr('seconds', round(time.perf_counter() - start, 3))
+            raise
         seconds = time.perf_counter() - start
         if not isinstance(result, Mapping) or 'val_mean' not in result:
             raise KeyError(f'the objective must return a dict with key "val_mean" (validation metric), got '
                            f'{type(result).__name__} with keys {sorted(result) if isinstance(result, Mapping) else ""}')
         value = float(result['val_mean'])
         trial.set_user_attr('seconds', round(float(result.get('seconds', seconds)), 3))
-        trial.set_user_attr('threads', int(spec.threads))
         for key, attr in (('mean', 'test_mean'), ('std', 'test_std'), ('val_std', 'val_std')):
             if result.get(key) is not None:
                 trial.set_user_attr(attr, float(result[key]))

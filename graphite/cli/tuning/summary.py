@@ -111,11 +111,21 @@ def best_config(study: optuna.Study, config: Mapping[str, Any]) -> Dict[str, Any
     return out
 
 
+def trial_cpu_seconds(trial: optuna.trial.FrozenTrial) -> float:
+    """What a trial cost: its wall-clock time from start to finish (complete, pruned or failed alike) x its torch
+    threads; the recorded training ``seconds`` for a trial without both timestamps (still running)."""
+    threads = int(trial.user_attrs.get('threads', 1))
+    if trial.datetime_start is not None and trial.datetime_complete is not None:
+        return (trial.datetime_complete - trial.datetime_start).total_seconds() * threads
+    return float(trial.user_attrs.get('seconds', 0.0)) * threads
+
+
 def selection_record(study: optuna.Study) -> Dict[str, Any]:
-    """How the exported config was chosen: study, trials, best trial, validation objective, search CPU-hours (the
-    trials' wall-clock seconds x threads); ``graphite run`` copies it into the result JSON."""
+    """How the exported config was chosen: study, trials, best trial, validation objective, search CPU-hours (every
+    trial's wall-clock time x threads, pruned and failed trials included: :func:`trial_cpu_seconds`); ``graphite
+    run`` copies it into the result JSON."""
     trials = study.get_trials(deepcopy=False)
-    cpu_seconds = sum(float(t.user_attrs.get('seconds', 0.0)) * int(t.user_attrs.get('threads', 1)) for t in trials)
+    cpu_seconds = sum(trial_cpu_seconds(t) for t in trials)
     best = study.best_trial
     splits = (study.user_attrs.get('identity') or {}).get('splits')
     return {
