@@ -86,6 +86,8 @@ def test_variant_configs_get_their_own_rows(tmp_path):
                    'config_file': 'configs/default/gcn.yaml'},
         'c.json': {**_node('cora', 'graphite', 'graphite', [0.88, 0.87]),
                    'config_file': 'configs/cora/graphite-fagcn.yaml'},
+        'd.json': {**_node('minesweeper', 'gcn', None, [0.975, 0.976], metric='roc_auc'),  # a variant of the recipe
+                   'config_file': 'experiments/configs/minesweeper/gcn-tuned-2000.yaml'},
     }
     for name, obj in files.items():
         (tmp_path / name).write_text(json.dumps(obj))
@@ -97,6 +99,7 @@ def test_variant_configs_get_their_own_rows(tmp_path):
     assert row in text
     assert '| minesweeper | gcn | - | roc_auc | 72.50 ± 0.50 | 72.50 | 72.32 ± 0.93 |' in text
     assert '| cora | graphite-fagcn | graphite | accuracy | 87.50 ± 0.50 | 87.50 | 88.23 |' in text
+    assert '| minesweeper | gcn-tuned-2000 | - | roc_auc | 97.55 ± 0.05 | 97.55 | 97.86 ± 0.24 | -0.31 |' in text
 
 
 def test_runs_on_the_undirected_graph_get_their_own_row():

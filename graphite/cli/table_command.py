@@ -112,7 +112,8 @@ def node_rows(results: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
             label = f"{r['model']} (study)"
         else:
             label = stem if stem.startswith(f"{r['model']}-") and stem != f"{r['model']}-graphite" else r['model']
-        pub = published(r['dataset'], r['model'], r['transform'], tuned=label.endswith('-tuned'))
+        tuned = label == f"{r['model']}-tuned" or label.startswith(f"{r['model']}-tuned-")  # also its variants
+        pub = published(r['dataset'], r['model'], r['transform'], tuned=tuned)
         overrides = set_overrides(r.get('command'))
         if overrides:
             label += f" ({', '.join(overrides)})"
