@@ -5,9 +5,8 @@ import torch
 from torch import Tensor
 from torch_geometric.nn import GCNConv as PyGGCNConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
-from torch_geometric.utils import is_torch_sparse_tensor
 
-from graphite.memo import graph_memo, memoize
+from graphite.memo import graph_memo
 from graphite.nn.stacked_gnn import StackedGNN
 from graphite.ops import CSR, spmm
 
@@ -26,9 +25,9 @@ def normalized_graph(edge_index: Tensor, num_nodes: int, self_loops: bool = True
                      dtype: torch.dtype = torch.float32) -> NormalizedGraph:
     """PyG's own :func:`~torch_geometric.nn.conv.gcn_conv.gcn_norm` of ``edge_index`` (``add_remaining_self_loops``
     when ``self_loops``; duplicated edges count twice, as their messages would) as a :class:`NormalizedGraph`."""
-    csr = CSR.from_edge_index(edge_index, num_nodes)  # checks edge_index with a clear error
+    CSR.check_edge_index(edge_index, num_nodes)  # a clear error before gcn_norm indexes with it
     edge_index, weight = gcn_norm(edge_index, None, num_nodes, add_self_loops=self_loops, dtype=dtype)
-    return NormalizedGraph(csr if not self_loops else CSR.from_edge_index(edge_index, num_nodes), weight)
+    return NormalizedGraph(CSR.from_edge_index(edge_index, num_nodes), weight)
 
 
 class GCNConv(PyGGCNConv):
@@ -64,7 +63,7 @@ class GCN(StackedGNN):
     The model normalises the graph of its call once (:func:`normalized_graph`, or once per graph with ``cached``)
     and every layer aggregates by a sparse matrix product (:class:`GCNConv`), memory :math:`O(N \cdot H + E)`;
     the result equals PyG's per-edge computation up to floating-point summation order
-    (``benchmarks/bench_gcn.py`` times both). Its convolutions also take an ``edge_index`` as any ``GCNConv`` does.
+    (``benchmarks/baselines_spmm.py`` times both). Its convolutions also take an ``edge_index`` as any ``GCNConv`` does.
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_layers: int = 2,
@@ -77,8 +76,6 @@ class GCN(StackedGNN):
         return GCNConv(in_channels, out_channels, cached=self.cached, add_self_loops=self.self_loops)
 
     def propagation_graph(self, edge_index: Tensor, x: Tensor):
-        if not isinstance(edge_index, Tensor) or is_torch_sparse_tensor(edge_index):
-            return edge_index  # a SparseTensor / torch.sparse adjacency: GCNConv normalises it as usual
-        n, dtype = x.size(0), x.dtype
-        return memoize(self._memo, edge_index, ('gcn_norm', n, self.self_loops, dtype),
-                       lambda: normalized_graph(edge_index, n, self.self_loops, dtype))
+        # a SparseTensor / torch.sparse adjacency passes unchanged: GCNConv normalises it as usual
+        return self.memo_graph(edge_index, x, ('gcn_norm', self.self_loops, x.dtype),
+                               lambda n: normalized_graph(edge_index, n, self.self_loops, x.dtype))

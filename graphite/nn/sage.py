@@ -14,20 +14,19 @@ __all__ = ['GraphSAGE', 'SAGEConv']
 class SAGEConv(PyGSAGEConv):
     r"""PyG's :class:`~torch_geometric.nn.SAGEConv` (same parameters, same result on an ``edge_index`` or a sparse
     adjacency) that also takes a :class:`graphite.ops.CSR`: it then aggregates with :func:`graphite.ops.spmm`
-    (no per-edge ``[E, H]`` messages). Aggregations ``sum`` / ``mean`` / ``max`` / ``min`` and a single ``x``; other
-    settings (``project``, bipartite input) take PyG's path."""
+    (no per-edge ``[E, H]`` messages), with aggregation ``sum`` / ``mean`` / ``max`` / ``min``, a single ``x`` and
+    ``project=False`` (other settings: a one-line error; PyG's path on an ``edge_index``)."""
 
     # PyG generates ``propagate`` from the class source; a subclass of the same name must state the arguments
     propagate_type = {'x': Tuple[Tensor, Optional[Tensor]]}
 
     def forward(self, x, edge_index, size=None) -> Tensor:
-        aggr = {'add': 'sum'}.get(self.aggr, self.aggr)
-        if not isinstance(edge_index, CSR) or not isinstance(x, Tensor) or self.project or \
-                aggr not in ('sum', 'mean', 'max', 'min'):
-            if isinstance(edge_index, CSR):
-                raise ValueError('SAGEConv aggregates over a graphite.ops.CSR only with one x, project=False and a '
-                                 f'sum/mean/max/min aggregation (got aggr={self.aggr!r}, project={self.project})')
+        if not isinstance(edge_index, CSR):
             return super().forward(x, edge_index, size)
+        aggr = {'add': 'sum'}.get(self.aggr, self.aggr)
+        if not isinstance(x, Tensor) or self.project or aggr not in ('sum', 'mean', 'max', 'min'):
+            raise ValueError('SAGEConv aggregates over a graphite.ops.CSR only with one x, project=False and a '
+                             f'sum/mean/max/min aggregation (got aggr={self.aggr!r}, project={self.project})')
         out = self.lin_l(spmm(edge_index, x, reduce=aggr))
         if self.root_weight:
             out = out + self.lin_r(x)

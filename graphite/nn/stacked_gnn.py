@@ -106,14 +106,19 @@ class StackedGNN(nn.Module):
         :meth:`csr_graph`)."""
         return edge_index
 
-    def csr_graph(self, edge_index: Tensor, x: Tensor):
-        """The :class:`graphite.ops.CSR` of ``edge_index`` (built once per call, or once per graph with a model's
-        ``cached`` memo), for convolutions that aggregate with :func:`graphite.ops.spmm`; a sparse adjacency given
+    def memo_graph(self, edge_index: Tensor, x: Tensor, name, build):
+        """``build(num_nodes)``: a structure derived from ``edge_index`` for this call's ``x.size(0)`` nodes, built
+        once per call, or once per graph with a model's ``cached`` memo (under ``name``); a sparse adjacency given
         by the caller is passed on as it is."""
         if not isinstance(edge_index, Tensor) or is_torch_sparse_tensor(edge_index):
             return edge_index
         n = x.size(0)
-        return memoize(self._memo, edge_index, ('csr', n), lambda: CSR.from_edge_index(edge_index, n))
+        return memoize(self._memo, edge_index, (name, n), lambda: build(n))
+
+    def csr_graph(self, edge_index: Tensor, x: Tensor):
+        """The :class:`graphite.ops.CSR` of ``edge_index`` (:meth:`memo_graph`), for convolutions that aggregate
+        with :func:`graphite.ops.spmm`."""
+        return self.memo_graph(edge_index, x, 'csr', lambda n: CSR.from_edge_index(edge_index, n))
 
     def reset_parameters(self):
         for module in [self.lin_in, self.lin_out, *self.convs, *self.residuals, *self.norms]:

@@ -53,6 +53,20 @@ class CSR:
             num_nodes (int, optional): number of source nodes (default: ``max(edge_index) + 1``).
             num_dst (int, optional): number of target nodes (default: ``num_nodes``).
         """
+        edge_index, num_src, num_dst = cls.check_edge_index(edge_index, num_nodes, num_dst)
+        src, dst = edge_index[0], edge_index[1]
+        key = dst * max(num_src, 1) + src
+        perm = torch.argsort(key, stable=True)
+        counts = torch.bincount(dst, minlength=num_dst)
+        rowptr = torch.zeros(num_dst + 1, dtype=torch.long, device=edge_index.device)
+        rowptr[1:] = torch.cumsum(counts, 0)
+        return cls(rowptr, src[perm], perm, num_src, num_dst)
+
+    @staticmethod
+    def check_edge_index(edge_index: Tensor, num_nodes: Optional[int] = None,
+                         num_dst: Optional[int] = None) -> Tuple[Tensor, int, int]:
+        """The checks of :meth:`from_edge_index` (type, shape, integer dtype, every entry inside the node counts),
+        each failure a one-line error, without building anything: ``(edge_index as int64, num_src, num_dst)``."""
         if not isinstance(edge_index, Tensor):
             raise TypeError(f'edge_index must be a torch.Tensor, got {type(edge_index).__name__}')
         if edge_index.dim() != 2 or edge_index.size(0) != 2:
@@ -73,12 +87,7 @@ class CSR:
             raise ValueError(f'edge_index has entries outside [0, {num_src}) x [0, {num_dst}) '
                              f'(sources in [{int(src.min())}, {int(src.max())}], targets in '
                              f'[{int(dst.min())}, {int(dst.max())}])')
-        key = dst * max(num_src, 1) + src
-        perm = torch.argsort(key, stable=True)
-        counts = torch.bincount(dst, minlength=num_dst)
-        rowptr = torch.zeros(num_dst + 1, dtype=torch.long, device=edge_index.device)
-        rowptr[1:] = torch.cumsum(counts, 0)
-        return cls(rowptr, src[perm], perm, num_src, num_dst)
+        return edge_index, num_src, num_dst
 
     @property
     def num_edges(self) -> int:
