@@ -65,6 +65,30 @@ def test_graphite_conv_matches_brute_force(typed_graph, norm, separate_ego, tau)
     assert torch.allclose(out, expected, atol=1e-5)
 
 
+@pytest.mark.parametrize('learn', [True, False])
+def test_gate_bias_init_starts_as_gcn_propagation(learn):
+    """A large initial gate bias saturates every gate at 1: without the MLP, norm and skip the layer is GCN's
+    propagation D^-1/2 (A + I) D^-1/2 u (PyG's gcn_norm as the oracle); learned or fixed, it is a parameter of
+    the layer (reset_parameters restores it)."""
+    from torch_geometric.nn.conv.gcn_conv import gcn_norm
+    edge_index = torch.tensor([[0, 1, 1, 2, 3, 0, 4], [1, 0, 2, 1, 2, 3, 0]])
+    torch.manual_seed(0)
+    conv = GraphiteConv(8, ffn=False, norm=False, residual='none', learn_weights=False, feature_edges=False,
+                        gate_bias=learn, gate_bias_init=50.0).eval()
+    assert conv.att_bias.item() == 50.0 and isinstance(conv.att_bias, torch.nn.Parameter) == learn
+    x = torch.randn(5, 8)
+    ei, w = gcn_norm(edge_index, num_nodes=5, add_self_loops=True)
+    expected = torch.sparse_coo_tensor(ei.flip(0), w, (5, 5)) @ x
+    assert torch.allclose(conv(x, edge_index), expected, atol=1e-5)
+    with torch.no_grad():
+        conv.att_bias.fill_(0.0)
+    conv.reset_parameters()
+    assert conv.att_bias.item() == 50.0
+    net = GraphiteNet(3, 8, 2, num_layers=2, gate_bias=learn, gate_bias_init=4.0)
+    assert all(c.att_bias.item() == 4.0 for c in net.convs)
+    assert GraphiteConv(8).att_bias.item() == 0.0  # the default: FAGCN's gates, near tanh(0) = 0
+
+
 def test_without_edge_type_all_edges_are_graph_edges(typed_graph):
     edge_index, _ = typed_graph
     torch.manual_seed(0)

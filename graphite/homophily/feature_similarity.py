@@ -12,8 +12,8 @@ from typing import Tuple
 
 import torch
 from torch import Tensor
+from torch_geometric.utils import to_undirected
 
-from graphite.homophily.measures import _symmetrise
 from graphite.validation import check_edge_index, check_features, feature_entries
 
 __all__ = ['feature_homophily', 'random_pair_cosine']
@@ -109,7 +109,7 @@ def feature_homophily(x: Tensor, edge_index: Tensor, undirected: bool = False, a
     check_features(x, None, 'x')
     check_edge_index(edge_index, x.size(0))
     if undirected:
-        edge_index = _symmetrise(edge_index, x.size(0))
+        edge_index = to_undirected(edge_index, num_nodes=x.size(0))
     if not self_loops:
         edge_index = edge_index[:, edge_index[0] != edge_index[1]]
     if edge_index.size(1) == 0:

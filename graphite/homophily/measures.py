@@ -53,6 +53,7 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 from torch import Tensor
+from torch_geometric.utils import to_undirected
 
 from graphite.validation import check_edge_index, check_labels
 
@@ -69,18 +70,13 @@ def _num_nodes(edge_index: Tensor, y: Optional[Tensor], num_nodes: Optional[int]
     return int(edge_index.max()) + 1 if edge_index.numel() else 0
 
 
-def _symmetrise(edge_index: Tensor, num_nodes: int) -> Tensor:
-    from torch_geometric.utils import to_undirected
-    return to_undirected(edge_index, num_nodes=num_nodes)
-
-
 def _labelled_edges(edge_index: Tensor, y: Tensor, undirected: bool) -> Tuple[Tensor, Tensor, Tensor, int]:
     """Checked inputs -> (labels of sources, labels of targets, targets, num_classes) over labelled edges."""
     n = y.size(0) if isinstance(y, Tensor) else None
     y = check_labels(y, n if n is not None else 0)
     check_edge_index(edge_index, y.size(0))
     if undirected:
-        edge_index = _symmetrise(edge_index, y.size(0))
+        edge_index = to_undirected(edge_index, num_nodes=y.size(0))
     src, dst = edge_index[0], edge_index[1]
     keep = (y[src] >= 0) & (y[dst] >= 0)
     src, dst = src[keep], dst[keep]
@@ -232,7 +228,7 @@ def label_homophily(edge_index: Tensor, y: Tensor, undirected: bool = False,
     :data:`LABEL_MEASURES` (or the given subset)."""
     check_edge_index(edge_index, y.size(0) if isinstance(y, Tensor) else None)
     if undirected:
-        edge_index = _symmetrise(edge_index, y.size(0))
+        edge_index = to_undirected(edge_index, num_nodes=y.size(0))
     names = list(LABEL_MEASURES) if measures is None else measures
     unknown = [m for m in names if m not in LABEL_MEASURES]
     if unknown:

@@ -6,9 +6,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Dict, Optional
 
+from torch_geometric.utils import to_undirected
+
 from graphite.homophily.feature_labels import feature_node_labels
 from graphite.homophily.feature_similarity import feature_homophily
-from graphite.homophily.measures import LABEL_MEASURES, _symmetrise
+from graphite.homophily.measures import LABEL_MEASURES
 from graphite.layout import FEATURE_EDGE, num_feature_nodes
 from graphite.validation import check_labels
 
@@ -116,8 +118,9 @@ def homophily_report(data, transformed=None, transform=None, split: int = 0, und
             train = train[:, split]
         yt_train = feature_node_labels(transformed, y, train.bool())
 
-    ei0 = _symmetrise(data.edge_index, n) if undirected else data.edge_index
-    ei1 = _symmetrise(transformed.edge_index, transformed.num_nodes) if undirected else transformed.edge_index
+    ei0, ei1 = data.edge_index, transformed.edge_index
+    if undirected:
+        ei0, ei1 = to_undirected(ei0, num_nodes=n), to_undirected(ei1, num_nodes=transformed.num_nodes)
     rows: Dict[str, Dict[str, Optional[float]]] = {}
     for m, fn in LABEL_MEASURES.items():
         rows[m] = {'original': _safe(fn, ei0, y), 'all_labels': _safe(fn, ei1, yt_all),

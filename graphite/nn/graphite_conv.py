@@ -71,7 +71,11 @@ class GraphiteConv(nn.Module):
         residual (str, optional): ``'sum'`` (:math:`h +`), ``'none'`` or ``'initial'`` (:math:`\epsilon h^{(0)} +`,
             pass ``x0`` to :meth:`forward`). (default: ``'sum'``)
         eps (float, optional): :math:`\epsilon` of ``residual='initial'``. (default: ``1.0``)
-        gate_bias (bool, optional): learn the gate bias :math:`b` (``False``: :math:`b = 0`). (default: ``True``)
+        gate_bias (bool, optional): learn the gate bias :math:`b` (``False``: :math:`b` fixed at
+            ``gate_bias_init``). (default: ``True``)
+        gate_bias_init (float, optional): initial (or, with ``gate_bias=False``, fixed) gate bias :math:`b`. ``0``
+            starts every gate near :math:`\tanh(0) = 0` (FAGCN); a positive value such as ``2 * tau`` starts the gates
+            near ``1``, i.e. the layer starts as a normalised-sum (GCN-like) aggregation. (default: ``0.0``)
 
     Shapes:
         - **input:** node features ``[N, H]``, a :class:`~graphite.nn.TypedAdjacency` (or ``edge_index [2, E]``
@@ -82,7 +86,7 @@ class GraphiteConv(nn.Module):
     def __init__(self, channels: int, feature_weight: float = 1.0, self_loop_weight: float = 1.0,
                  learn_weights: bool = True, tau: float = 1.0, dropout: float = 0.0, ffn_multiplier: int = 1,
                  norm=True, separate_ego: bool = False, feature_edges: bool = True, ffn: bool = True,
-                 residual: str = 'sum', eps: float = 1.0, gate_bias: bool = True):
+                 residual: str = 'sum', eps: float = 1.0, gate_bias: bool = True, gate_bias_init: float = 0.0):
         super().__init__()
         if channels <= 0:
             raise ValueError(f'channels must be positive, got {channels}')
@@ -94,6 +98,7 @@ class GraphiteConv(nn.Module):
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f'dropout must be in [0, 1), got {dropout}')
         self.channels, self.tau, self.dropout = channels, float(tau), float(dropout)
+        self.gate_bias_init = float(gate_bias_init)
         self.learn_weights = bool(learn_weights)
         self.init_feature_weight, self.init_self_loop_weight = float(feature_weight), float(self_loop_weight)
         rho = torch.tensor([_inverse_softplus(feature_weight), _inverse_softplus(self_loop_weight)])
@@ -106,7 +111,7 @@ class GraphiteConv(nn.Module):
         if gate_bias:
             self.att_bias = nn.Parameter(torch.empty(1))
         else:
-            self.register_buffer('att_bias', torch.zeros(1))
+            self.register_buffer('att_bias', torch.full((1,), self.gate_bias_init))
         self.norm_kind = norm_kind(norm)
         self.norm = make_norm(self.norm_kind, channels)
         hidden = ffn_multiplier * channels
@@ -128,7 +133,7 @@ class GraphiteConv(nn.Module):
         bound = 1.0 / math.sqrt(self.channels)
         nn.init.uniform_(self.att_src, -bound, bound)
         nn.init.uniform_(self.att_dst, -bound, bound)
-        nn.init.zeros_(self.att_bias)
+        nn.init.constant_(self.att_bias, self.gate_bias_init)
         if self.norm is not None:
             self.norm.reset_parameters()
         if self.ffn:

@@ -69,6 +69,8 @@ class GraphiteNet(nn.Module):
         residual (str, optional): ``'sum'``, ``'none'`` or ``'initial'`` (:class:`GraphiteConv`). (default: ``'sum'``)
         eps (float, optional): weight of ``h^{(0)}`` for ``residual='initial'``. (default: ``1.0``)
         gate_bias (bool, optional): learn the gate bias of each layer. (default: ``True``)
+        gate_bias_init (float, optional): initial (fixed without ``gate_bias``) gate bias of each layer
+            (:class:`GraphiteConv`). (default: ``0.0``)
         activation (str, optional): ``'gelu'`` or ``'relu'`` after the input layer. (default: ``'gelu'``)
         output_dropout (float, optional): dropout before the output layer. (default: ``0.0``)
         jk (str or bool, optional): ``'none'``, ``'sum'`` or ``'cat'`` of the layer outputs before the output
@@ -84,7 +86,7 @@ class GraphiteNet(nn.Module):
                  ffn_multiplier: int = 1, norm=True, separate_ego: bool = False,
                  cached: bool = False, feature_edges: bool = True, ffn: bool = True, residual: str = 'sum',
                  eps: float = 1.0, gate_bias: bool = True, activation: str = 'gelu', output_dropout: float = 0.0,
-                 jk='none'):
+                 jk='none', gate_bias_init: float = 0.0):
         super().__init__()
         if num_layers < 1:
             raise ValueError(f'num_layers must be >= 1, got {num_layers}')
@@ -99,7 +101,8 @@ class GraphiteNet(nn.Module):
             GraphiteConv(hidden_channels, feature_weight=feature_weight, self_loop_weight=self_loop_weight,
                          learn_weights=learn_weights, tau=tau, dropout=dropout, ffn_multiplier=ffn_multiplier,
                          norm=norm, separate_ego=separate_ego, feature_edges=feature_edges, ffn=ffn,
-                         residual=residual, eps=eps, gate_bias=gate_bias) for _ in range(num_layers)])
+                         residual=residual, eps=eps, gate_bias=gate_bias, gate_bias_init=gate_bias_init)
+            for _ in range(num_layers)])
         out_width = hidden_channels * (num_layers if self.jk == 'cat' else 1)
         self.norm_out = make_norm(norm_kind(norm), out_width)
         self.lin_out = nn.Linear(out_width, out_channels)
