@@ -40,7 +40,7 @@ def test_markdown_and_png(result_files, tmp_path):
     assert table_command.main(args) == 0
     text = md.read_text()
     # ours x100 with the published GRAPHITE number (Qiu et al., arXiv 2509.12530) beside it
-    row = '| actor | graphite | graphite | accuracy | 37.50 ± 0.41 | 37.50 | 37.69 ± 1.57 | -0.19 | 3 |  | 12 |'
+    row = '| actor | graphite | graphite | accuracy | 37.50 ± 0.41 | 37.50 | 37.69 ± 1.57 | -0.19 | 3 |  |  | 12 |'
     assert row in text
     assert '| actor | mlp | - | accuracy | 35.50 ± 0.50 | 35.50 | 35.04 ± 1.53 | +0.46 |' in text
     # a plain GNN on the transformed graph is compared with the paper's transformed-graph number (34.83)
@@ -79,7 +79,7 @@ def test_variant_configs_get_their_own_rows(tmp_path):
     ``<model>-<variant>.yaml`` configs get the row ``<model>-<variant>``; plain configs keep the model name."""
     files = {
         'a.json': {**_node('minesweeper', 'gcn', None, [0.97, 0.98], metric='roc_auc'),
-                   'config_file': 'configs/minesweeper/gcn-tuned.yaml',
+                   'config': {'epochs': 300}, 'config_file': 'configs/minesweeper/gcn-tuned.yaml',
                    'selection': {'method': 'published recipe (tunedGNN medium_graph/run_gnn.sh)', 'study': None,
                                  'trials': 0, 'cpu_hours': 0.0}},
         'b.json': {**_node('minesweeper', 'gcn', None, [0.72, 0.73], metric='roc_auc'),
@@ -87,19 +87,26 @@ def test_variant_configs_get_their_own_rows(tmp_path):
         'c.json': {**_node('cora', 'graphite', 'graphite', [0.88, 0.87]),
                    'config_file': 'configs/cora/graphite-fagcn.yaml'},
         'd.json': {**_node('minesweeper', 'gcn', None, [0.975, 0.976], metric='roc_auc'),  # a variant of the recipe
-                   'config_file': 'experiments/configs/minesweeper/gcn-tuned-2000.yaml'},
+                   'config': {'epochs': 2000}, 'config_file': 'experiments/configs/minesweeper/gcn-tuned-2000.yaml'},
+        'e.json': {**_node('minesweeper', 'graphite', 'graphite', [0.97, 0.97], metric='roc_auc'),
+                   'config': {'epochs': 1500}},
     }
     for name, obj in files.items():
         (tmp_path / name).write_text(json.dumps(obj))
     md = tmp_path / 'board.md'
     assert table_command.main(SimpleNamespace(results=[str(tmp_path / '*.json')], out_md=str(md), out_png=None)) == 0
     text = md.read_text()
+    # the recipe ran 300 steps here, tunedGNN's published number 2000 (medium_graph/run_gnn.sh --epochs 2000)
     row = ('| minesweeper | gcn-tuned | - | roc_auc | 97.50 ± 0.50 | 97.50 | 97.86 ± 0.24 | -0.36 | 2 '
-           '| published recipe |')
+           '| 300 (published: 2000) | published recipe |')
     assert row in text
     assert '| minesweeper | gcn | - | roc_auc | 72.50 ± 0.50 | 72.50 | 72.32 ± 0.93 |' in text
     assert '| cora | graphite-fagcn | graphite | accuracy | 87.50 ± 0.50 | 87.50 | 88.23 |' in text
-    assert '| minesweeper | gcn-tuned-2000 | - | roc_auc | 97.55 ± 0.05 | 97.55 | 97.86 ± 0.24 | -0.31 |' in text
+    # the full schedule: no note; a model without a published recipe: its own steps only
+    assert '| minesweeper | gcn-tuned-2000 | - | roc_auc | 97.55 ± 0.05 | 97.55 | 97.86 ± 0.24 | -0.31 | 2 | 2000 |' \
+        in text
+    assert '| minesweeper | graphite | graphite | roc_auc | 97.00 ± 0.00 | 97.00 | 94.78 ± 0.41 | +2.22 | 2 | 1500 |' \
+        in text
 
 
 def test_runs_on_the_undirected_graph_get_their_own_row():
@@ -128,8 +135,8 @@ def test_study_winners_and_set_overrides_are_labelled_with_their_budget():
     labels = {row['path']: (row['model'], row['selection']) for row in node_rows([study, deep, plain])}
     assert labels == {'a.json': ('fagcn (study)', 'study cora-fagcn-s3, 16 trials, 0.17 CPU-h'),
                       'b.json': ('graphite (num_layers=8, norm=batch)', ''), 'c.json': ('graphite', '')}
-    assert '| cora | fagcn (study) | - | accuracy | 87.50 ± 0.50 | 87.50 | 88.66 | -1.16 | 2 | study cora-fagcn-s3, ' \
-        '16 trials, 0.17 CPU-h | 12 |' in markdown([study])
+    assert '| cora | fagcn (study) | - | accuracy | 87.50 ± 0.50 | 87.50 | 88.66 | -1.16 | 2 |  | ' \
+        'study cora-fagcn-s3, 16 trials, 0.17 CPU-h | 12 |' in markdown([study])
 
 
 def test_link_prediction_anchors_only_under_their_protocol_and_with_a_source(tmp_path):
@@ -147,3 +154,27 @@ def test_link_prediction_anchors_only_under_their_protocol_and_with_a_source(tmp
     rows = [line for line in md.read_text().splitlines() if line.startswith('| cora | gcn-mlp |')]
     assert len(rows) == 3 and sum(row.endswith('| mrr 32.50 ± 6.87 |') for row in rows) == 1
     assert sum(row.endswith('|  |') for row in rows) == 2
+
+
+def test_published_recipe_schedules_match_the_commands_the_configs_quote():
+    """Each bundled ``<model>-tuned.yaml`` quotes tunedGNN's run_gnn.sh command; its ``--epochs`` is the schedule the
+    leaderboard shows beside the published number (500, medium_graph/parse.py's default, where it has none)."""
+    import glob
+    import os
+    import re
+
+    import yaml
+
+    from graphite.cli.published import TUNED_CLASSIC, TUNED_CLASSIC_EPOCHS
+    root = os.path.join(os.path.dirname(table_command.__file__), 'configs')
+    checked = 0
+    for path in glob.glob(os.path.join(root, '*', '*-tuned.yaml')):
+        cfg = yaml.safe_load(open(path))
+        if cfg['dataset'] not in TUNED_CLASSIC.get(cfg['model'], {}):
+            continue
+        command = ' '.join(cfg['description'].split())
+        assert '--gnn' in command, path
+        quoted = re.search(r'--epochs (\d+)', command)
+        assert (int(quoted.group(1)) if quoted else 500) == TUNED_CLASSIC_EPOCHS[cfg['dataset']], path
+        checked += 1
+    assert checked == 9  # GCN, GraphSAGE and GAT on Squirrel-F, Chameleon-F and Minesweeper

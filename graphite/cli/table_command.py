@@ -99,8 +99,17 @@ def selection_text(selection: Any) -> str:
     return ', '.join(parts)
 
 
+def steps_text(row: Dict[str, Any]) -> str:
+    """Our schedule (most training steps), with the published one when a recipe row used a different one."""
+    ours, theirs = row.get('steps'), row.get('published_steps')
+    text = '' if ours is None else str(ours)
+    if theirs is not None and theirs != ours:
+        text += f' (published: {theirs})'
+    return text
+
+
 def node_rows(results: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    from graphite.cli.published import published
+    from graphite.cli.published import TUNED_CLASSIC_EPOCHS, published
     rows = []
     for r in results:
         # a run of a bundled variant config "<model>-<variant>.yaml" is its own row "<model>-<variant>"; "-tuned" is
@@ -119,8 +128,11 @@ def node_rows(results: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
             label += f" ({', '.join(overrides)})"
         if (r.get('config') or {}).get('undirected'):  # run on the graph made undirected (--set undirected=true)
             label += ' (undirected)'
+        config = r.get('config') or {}
         rows.append({
             'dataset': r['dataset'], 'model': label,
+            'steps': config.get('epochs'),
+            'published_steps': TUNED_CLASSIC_EPOCHS.get(r['dataset']) if tuned and pub is not None else None,
             'transform': r['transform'] or '-',
             'metric': r['metric'], 'ours': (r['mean'], r['std']), 'n': len(r['per_split']),
             'val': r.get('val_mean'), 'selection': selection_text(r.get('selection')),
@@ -142,9 +154,12 @@ def markdown(results: List[Dict[str, Any]]) -> str:
                 'Luo et al., NeurIPS 2024 (tunedGNN, medium_graph/README.md). Transform `graphite` = model trained on '
                 'the GRAPHITE-transformed graph. *val* = mean validation metric (what selection uses); *selection* = '
                 'how the configuration was chosen and its search budget (the config\'s `selection:` record; blank: '
-                'a default config).', '',
-                '| dataset | model | transform | metric | ours | val | published | Δ | splits | selection | time (s) |',
-                '|---|---|---|---|---:|---:|---:|---:|---:|---|---:|']
+                'a default config); *steps* = the most full-graph training steps of our run, and for a `-tuned` row '
+                'whose schedule differs from the published one, the published number\'s (tunedGNN\'s run_gnn.sh '
+                '`--epochs`).', '',
+                '| dataset | model | transform | metric | ours | val | published | Δ | splits | steps | selection '
+                '| time (s) |',
+                '|---|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|']
         for r in node_rows(node):
             pub = '' if r['published'] is None else (
                 f"{r['published'][0]:.2f}" + (f" ± {r['published'][1]:.2f}" if r['published'][1] is not None else ''))
@@ -153,7 +168,8 @@ def markdown(results: List[Dict[str, Any]]) -> str:
             secs = '' if r['seconds'] is None else f"{r['seconds']:.0f}"
             val = '' if r['val'] is None else f"{100 * r['val']:.2f}"
             out.append(f"| {r['dataset']} | {r['model']} | {r['transform']} | {r['metric']} | "
-                       f"{_pm(*r['ours'])} | {val} | {pub} | {delta} | {n} | {r['selection']} | {secs} |")
+                       f"{_pm(*r['ours'])} | {val} | {pub} | {delta} | {n} | {steps_text(r)} | {r['selection']} "
+                       f"| {secs} |")
         out.append('')
     if link:
         from graphite.cli.published import LINK_PREDICTION
