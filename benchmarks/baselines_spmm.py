@@ -1,6 +1,7 @@
-"""Training step of the stacked baselines: graphite.nn.GCN / GraphSAGE / GIN (graph normalised or put in CSR once
-per call, ``graphite.ops.spmm`` per layer) against the same modules on PyG's per-edge path (each PyG convolution on
-the ``edge_index``: ``[E, H]`` messages, and GCN's normalisation, in every layer), in one process, timed round-robin.
+"""Training step of the stacked baselines: graphite.nn.GCN / GraphSAGE / GIN / GAT (graph normalised or put in CSR
+once per call, ``graphite.ops.spmm`` per layer; GAT: per-edge attention coefficients as its weights) against the same
+modules on PyG's per-edge path (each PyG convolution on the ``edge_index``: ``[E, H]`` messages, and GCN's
+normalisation, in every layer), in one process, timed round-robin. GAT has one head, as tunedGNN's recipes do.
 
 Workload: tunedGNN's Minesweeper recipe shape (12 layers, hidden 64, BatchNorm, linear residual), forward +
 backward + Adam step, on Minesweeper itself (``$GRAPHITE_DATA``) when available and on a synthetic graph
@@ -24,9 +25,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from graphite.nn import GCN, GIN, GraphSAGE  # noqa: E402
+from graphite.nn import GAT, GCN, GIN, GraphSAGE  # noqa: E402
 
-MODELS = {'gcn': GCN, 'sage': GraphSAGE, 'gin': GIN}
+MODELS = {'gcn': (GCN, {}), 'sage': (GraphSAGE, {}), 'gin': (GIN, {}), 'gat': (GAT, {'heads': 1})}
 
 
 def graphs(args):
@@ -63,7 +64,7 @@ def main(argv=None):
     p.add_argument('--hidden', type=int, default=64)
     p.add_argument('--repeat', type=int, default=10)
     p.add_argument('--threads', type=int, default=None)
-    p.add_argument('--models', default='gcn,sage,gin', help='comma-separated: gcn, sage, gin')
+    p.add_argument('--models', default='gcn,sage,gin,gat', help='comma-separated: gcn, sage, gin, gat')
     p.add_argument('--out', default=None, help='also write the JSON summary here')
     args = p.parse_args(argv)
     if args.threads:
@@ -74,8 +75,9 @@ def main(argv=None):
         steps = {}
         for kind in ('graphite', 'per_edge'):
             torch.manual_seed(0)
-            model = MODELS[model_name](x.size(1), args.hidden, c, num_layers=args.layers, dropout=0.2, norm='batch',
-                                       residual='linear')
+            cls, extra = MODELS[model_name]
+            model = cls(x.size(1), args.hidden, c, num_layers=args.layers, dropout=0.2, norm='batch',
+                        residual='linear', **extra)
             steps[kind] = step_fn(model, x, ei, y, kind == 'per_edge')
             for _ in range(2):
                 steps[kind]()

@@ -1,20 +1,23 @@
 """graphite.nn.GCN normalises its graph once and aggregates with graphite.ops.spmm, GraphSAGE and GIN aggregate with
-graphite.ops.spmm over the graph's CSR; PyG's own convolutions on the ``edge_index`` (per-edge messages) are the
-oracle."""
+graphite.ops.spmm over the graph's CSR, GAT computes per-edge attention coefficients and aggregates each head with
+graphite.ops.spmm; PyG's own convolutions on the ``edge_index`` (per-edge messages) are the oracle."""
 from __future__ import annotations
 
+import math
 import pickle
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch.utils._python_dispatch import TorchDispatchMode
+from torch_geometric.nn import GATConv as PyGGATConv
 from torch_geometric.nn import GCNConv as PyGGCNConv
 from torch_geometric.nn import GINConv as PyGGINConv
 from torch_geometric.nn import SAGEConv as PyGSAGEConv
 from torch_geometric.utils import to_torch_csr_tensor
 
-from graphite.nn import GCN, GIN, GraphSAGE
+from graphite.nn import GAT, GCN, GIN, GraphSAGE
+from graphite.nn.gat import GATConv, attention_graph
 from graphite.nn.gcn import GCNConv, NormalizedGraph, normalized_graph
 from graphite.nn.gin import GINConv
 from graphite.nn.sage import SAGEConv
@@ -35,6 +38,9 @@ def _pyg_conv(inner):
     """The PyG convolution of the same kind and weights as ``inner`` (one of graphite's subclasses)."""
     if isinstance(inner, GCNConv):
         ref = PyGGCNConv(inner.in_channels, inner.out_channels, add_self_loops=inner.add_self_loops)
+    elif isinstance(inner, GATConv):
+        ref = PyGGATConv(inner.in_channels, inner.out_channels, heads=inner.heads, concat=inner.concat,
+                         dropout=inner.dropout, add_self_loops=inner.add_self_loops)
     elif isinstance(inner, SAGEConv):
         ref = PyGSAGEConv(inner.in_channels, inner.out_channels, aggr=inner.aggr, root_weight=inner.root_weight)
     else:
@@ -49,7 +55,8 @@ def _pyg_stack(model):
     return [_pyg_conv(getattr(conv, 'module', conv)) for conv in model.convs]
 
 
-MODELS = [(GCN, dict(cached=False)), (GCN, dict(cached=True)), (GraphSAGE, {}), (GIN, {})]
+MODELS = [(GCN, dict(cached=False)), (GCN, dict(cached=True)), (GraphSAGE, {}), (GIN, {}), (GAT, dict(heads=2)),
+          (GAT, dict(heads=1))]
 
 
 @pytest.mark.parametrize('options', [dict(), dict(separate_ego=True),
@@ -79,7 +86,7 @@ def test_model_equals_pyg_convolutions_on_edge_index(options, cls, extra):
         torch.testing.assert_close(grads[k], p.grad, msg=k)
 
 
-@pytest.mark.parametrize('cls', [GCN, GraphSAGE, GIN])
+@pytest.mark.parametrize('cls', [GCN, GraphSAGE, GIN, GAT])
 def test_plain_model_is_the_pyg_formula_in_float32(cls):
     ei, x = _graph()
     x = x.float()
@@ -127,22 +134,23 @@ class _Shapes(TorchDispatchMode):
         return out
 
 
-@pytest.mark.parametrize('cls', [GCN, GraphSAGE, GIN])
-def test_no_per_edge_hidden_tensor_forward_or_backward(cls):
-    """Memory O(N H + E): no ``[E, H]`` tensor (E with or without the added self-loops) in a training step, where
-    PyG's own per-edge path has one (so the check can see it)."""
+@pytest.mark.parametrize('cls,extra', [(GCN, {}), (GraphSAGE, {}), (GIN, {}), (GAT, dict(heads=2))])
+def test_no_per_edge_hidden_tensor_forward_or_backward(cls, extra):
+    """Memory O(N H + E): no ``[E, H]`` tensor (E with or without the added self-loops) in a training step, only
+    per-edge scalars (GAT: one per edge and head), where PyG's own per-edge path has one (so the check can see it)."""
     ei, x = _graph()
     x = x.float()
-    sizes = {ei.size(1), normalized_graph(ei, N).weight.numel()}
-    model = cls(F_IN, H, C, num_layers=3)
+    sizes = {ei.size(1), normalized_graph(ei, N).weight.numel(), attention_graph(ei, N).src.numel()}
+    allowed = extra.get('heads', 1)
+    model = cls(F_IN, H, C, num_layers=3, **extra)
     with _Shapes() as seen:
         model(x, ei).sum().backward()
-    assert not [s for s in seen.shapes if len(s) == 2 and s[0] in sizes], sorted(seen.shapes)
-    ref = model.__class__(F_IN, H, C, num_layers=3)
+    assert not [s for s in seen.shapes if s and s[0] in sizes and math.prod(s[1:]) > allowed], sorted(seen.shapes)
+    ref = model.__class__(F_IN, H, C, num_layers=3, **extra)
     ref.propagation_graph = lambda edge_index, h: edge_index
     with _Shapes() as seen_ref:
         ref(x, ei).sum().backward()
-    assert [s for s in seen_ref.shapes if len(s) == 2 and s[0] in sizes and s[1] == H]
+    assert [s for s in seen_ref.shapes if s and s[0] in sizes and math.prod(s[1:]) == H]
 
 
 def test_sage_and_gin_convs_take_a_csr_and_refuse_what_it_cannot_do():
@@ -170,3 +178,21 @@ def test_cached_model_computes_on_the_graph_it_is_called_with():
     other.add_(0)  # the same tensor modified in place is a new graph too
     other[0, 0] = (other[0, 0] + 1) % N
     torch.testing.assert_close(model(x, other), fresh(x, other))
+
+
+def test_gat_conv_takes_an_attention_graph_and_refuses_what_it_cannot_do():
+    ei, x = _graph()
+    graph = attention_graph(ei, N)
+    for options in (dict(heads=3), dict(heads=2, concat=False), dict(heads=1, add_self_loops=False, residual=True)):
+        conv = GATConv(F_IN, 4, **options).double()
+        ref = PyGGATConv(F_IN, 4, **options).double()
+        ref.load_state_dict(conv.state_dict())
+        on = graph if conv.add_self_loops else attention_graph(ei, N, self_loops=False)
+        torch.testing.assert_close(conv(x, on), ref(x, ei))
+        torch.testing.assert_close(conv(x, ei), ref(x, ei))
+    # the graph's self-loops: every old one removed, one per node added (PyG's remove_self_loops + add_self_loops)
+    assert graph.src.numel() == ei.size(1) - int((ei[0] == ei[1]).sum()) + N
+    with pytest.raises(ValueError, match='no edge_attr'):
+        GATConv(F_IN, 4).double()(x, graph, edge_attr=torch.ones(graph.src.numel(), 1, dtype=x.dtype))
+    with pytest.raises(ValueError, match='outside'):
+        attention_graph(torch.tensor([[0, 7], [1, 2]]), 5)
