@@ -93,7 +93,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(json.dumps({'skipped': 'no CUDA device (use --device cpu to rehearse)'}))
         return 0
     from graphite.cli.config import load_config
-    from graphite.cli.runner import prepare
+    from graphite.cli.prepared_data import prepare
     from graphite.datasets import load
     from graphite.ops import backend as B
     device = torch.device(args.device)

@@ -123,7 +123,7 @@ def _full_batch(model, prep, epochs: int) -> float:
 
 def run_setting(args, setting: str, path: str) -> dict:
     """One setting in this process (the graph is read from ``path``)."""
-    from graphite.cli.runner import prepare
+    from graphite.cli.prepared_data import prepare
     from graphite.nn import FAGCN, GraphiteNet
     torch.manual_seed(0)
     data = torch.load(path, weights_only=False)

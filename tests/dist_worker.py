@@ -22,7 +22,7 @@ def train(batch_size: int, ctx, kill_at: int = 0):
 
     from conftest import random_graph
     from graphite.cli.minibatch import train_split_minibatch
-    from graphite.cli.runner import prepare
+    from graphite.cli.prepared_data import prepare
     from graphite.nn import get_model
     torch.set_num_threads(1)
     data = random_graph(num_nodes=300, num_features=16, num_edges=1500, num_splits=1, seed=3)

@@ -267,7 +267,7 @@ def test_pyg_transform_after_graphite_raises_one_clear_error(make_graph, after, 
 
 
 def test_runner_checks_the_transformed_data(make_graph):
-    from graphite.cli.runner import PreparedData
+    from graphite.cli.prepared_data import PreparedData
     t = T.RandomNodeSplit(num_val=0.2, num_test=0.2)(Graphite()(make_graph(num_nodes=30, seed=5)))
     with pytest.raises(ValueError, match='feature node'):
         PreparedData(t, 'graphite', {})

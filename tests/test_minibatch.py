@@ -7,7 +7,8 @@ import torch
 from graphite import Graphite
 from graphite.cli.config import load_config
 from graphite.cli.minibatch import _minibatch_kwargs, build_loader, parse_fanout, sample_batch
-from graphite.cli.runner import prepare, run
+from graphite.cli.prepared_data import prepare
+from graphite.cli.runner import run
 from graphite.layout import FEATURE_NODE
 from graphite.nn import MODELS, get_model
 from graphite.nn.inference import layerwise_inference

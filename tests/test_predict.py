@@ -11,6 +11,7 @@ import torch
 import graphite.cli.runner as runner
 from graphite.cli import main as cli
 from graphite.cli.config import TRAINING_DEFAULTS
+from graphite.cli.prepared_data import prepare
 from graphite.nn import get_model
 from graphite.saved_model import SavedModelError, predict, resolve_model_dir
 
@@ -87,7 +88,7 @@ def test_on_model_gets_the_best_model_and_nothing_is_copied_without_it(make_grap
     r = runner.run('toy', 'mlp', None, {'epochs': 3, 'hidden_channels': 4}, progress=False, data=toy,
                    on_model=lambda model, info: seen.append((model, info)))
     assert len(seen) == 1 and not seen[0][0].training and seen[0][1]['test'] == r['per_split'][0]
-    prep = runner.prepare(toy, None)
+    prep = prepare(toy, None)
     out = runner._train_split(prep, get_model('mlp'), {}, {**TRAINING_DEFAULTS, 'epochs': 2, 'hidden_channels': 4},
                               0, 0, 'accuracy', None, 0, False, desc='')
     assert out[4] is None

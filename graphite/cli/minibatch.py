@@ -108,7 +108,7 @@ def train_split_minibatch(prep, model_cls, model_kwargs: Dict[str, Any], train: 
                           device: torch.device, ctx: D.DistContext = D.SINGLE,
                           on_step: Optional[Callable[[int, float], None]] = None):
     """Train one split on mini-batches; returns ``(best_val, best_test, best_epoch, epochs_run)`` like the
-    full-batch loop. ``prep`` is the CPU :class:`~graphite.cli.runner.PreparedData` (sampling runs on the CPU);
+    full-batch loop. ``prep`` is the CPU :class:`~graphite.cli.prepared_data.PreparedData` (sampling runs on the CPU);
     ``on_step(step, loss)`` sees the loss of every optimiser step (averaged over ranks)."""
     from graphite.cli.runner import after_eval, evaluate_metric
     from graphite.nn.inference import layerwise_inference

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import math
 import time
-import weakref
 from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
@@ -21,9 +20,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from graphite.cli.config import TRAINING_DEFAULTS, validate_params
+from graphite.cli.prepared_data import PreparedData, prepare
 from graphite.cli.results_io import environment
 
-__all__ = ['run', 'prepare', 'metric_for', 'evaluate_metric', 'parse_splits', 'PreparedData']
+__all__ = ['run', 'metric_for', 'evaluate_metric', 'parse_splits']
 
 
 def metric_for(dataset: str) -> str:
@@ -80,96 +80,6 @@ def parse_splits(spec, num_splits: int) -> List[int]:
     if bad:
         raise ValueError(f'split(s) {bad} out of range: this dataset has {num_splits} split(s) (0..{num_splits - 1})')
     return sorted(dict.fromkeys(ids))
-
-
-class PreparedData:
-    """Everything :func:`run` needs about one (dataset, transform): tensors, masks as index tensors, sizes."""
-
-    def __init__(self, data, transform: Optional[str], transform_options: Dict[str, Any]):
-        if data.x is None or data.y is None:
-            raise ValueError('the dataset has no node features x or labels y')
-        if transform == 'graphite':
-            if getattr(data, 'edge_type', None) is None:
-                from graphite import Graphite
-                data = Graphite(**transform_options)(data)
-        elif transform not in (None, 'none'):
-            raise ValueError(f"unknown transform {transform!r}; expected None or 'graphite'")
-        self.data = data
-        self.x = data.x.float()
-        self.edge_index = data.edge_index
-        self.edge_type = getattr(data, 'edge_type', None)
-        self.y = data.y.long()
-        self.num_nodes = self.x.size(0)
-        from graphite.layout import check_transformed, graph_node_mask
-        check_transformed(data)  # PyG transforms applied after Graphite(): one clear error each
-        graph = graph_node_mask(data)
-        self.num_graph_nodes = int(graph.sum())
-        labelled = self.y[graph]
-        labelled = labelled[labelled >= 0]
-        if labelled.numel() == 0:
-            raise ValueError('the dataset has no labelled nodes')
-        self.num_classes = int(labelled.max()) + 1
-        masks = {}
-        for name in ('train_mask', 'val_mask', 'test_mask'):
-            m = getattr(data, name, None)
-            if m is None:
-                raise ValueError(f'the dataset has no {name}; node classification needs train/val/test masks')
-            masks[name] = m if m.dim() == 2 else m.view(-1, 1)
-        self.num_splits = masks['train_mask'].size(1)
-        # index tensors per split, restricted to graph nodes with a label
-        self.index = {}
-        valid = graph & (self.y >= 0)
-        for name, m in masks.items():
-            self.index[name] = [(m[:, s] & valid).nonzero().view(-1) for s in range(self.num_splits)]
-        self.device = torch.device('cpu')
-        self._on_device: Dict[torch.device, 'PreparedData'] = {}
-
-    def to(self, device) -> 'PreparedData':
-        """This data with its tensors on ``device`` (moved once per device and reused by every split)."""
-        device = torch.device(device)
-        if device == self.device:
-            return self
-        moved = self._on_device.get(device)
-        if moved is None:
-            moved = copy.copy(self)
-            moved._on_device = {}
-            moved.device = device
-            moved.x, moved.y = self.x.to(device), self.y.to(device)
-            moved.edge_index = self.edge_index.to(device)
-            moved.edge_type = self.edge_type.to(device) if self.edge_type is not None else None
-            moved.index = {k: [t.to(device) for t in v] for k, v in self.index.items()}
-            self._on_device[device] = moved
-        return moved
-
-
-_PREPARED: Dict[tuple, tuple] = {}
-
-
-def prepare(data, transform: Optional[str], transform_options: Optional[Dict[str, Any]] = None,
-            undirected: bool = False) -> PreparedData:
-    """The :class:`PreparedData` for ``data`` under ``transform``, built once per ``data`` object.
-
-    ``undirected=True`` first makes the graph undirected (:func:`torch_geometric.utils.to_undirected`: every edge in
-    both directions, duplicates merged), as tunedGNN does for the filtered Chameleon/Squirrel graphs, which store each
-    edge once; only a graph without a transform's feature nodes can be made undirected this way.
-    """
-    transform_options = transform_options or {}
-    key = (id(data), transform, repr(sorted(transform_options.items())), bool(undirected))
-    hit = _PREPARED.get(key)
-    if hit is not None and hit[0]() is data:
-        return hit[1]
-    for k in [k for k, (ref, _) in _PREPARED.items() if ref() is None]:
-        del _PREPARED[k]
-    source = data
-    if undirected:
-        if getattr(data, 'edge_type', None) is not None:
-            raise ValueError('undirected=True needs the original graph, not one already transformed by Graphite()')
-        from torch_geometric.utils import to_undirected
-        data = copy.copy(data)
-        data.edge_index = to_undirected(data.edge_index, num_nodes=data.num_nodes)
-    prepared = PreparedData(data, transform, transform_options)
-    _PREPARED[key] = (weakref.ref(source), prepared)
-    return prepared
 
 
 def after_eval(bar, on_eval, step: int, loss: float, val: float, best_val: float, stop: bool) -> bool:
