@@ -13,7 +13,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 import graphite.cli.runner as runner
-from graphite.cli.config import CONFIG_DIR, ConfigError, load_config, parse_override
+from graphite.cli.config import CONFIG_DIR, ConfigError, load_config, parse_override, read_mapping
 from graphite.cli.runner import evaluate_metric, parse_splits, run
 
 FAST = {'hidden_channels': 8, 'epochs': 6, 'patience': 0, 'lr': 0.01}
@@ -176,6 +176,35 @@ def test_load_config_overrides_and_errors(tmp_path):
         load_config('actor', 'nope')
 
 
+def test_a_config_extends_another(tmp_path):
+    """``extends:`` inherits dataset, model, transform, search and params (key by key) from another file, relative to
+    the extending file or a bundled ``configs/...`` one; description and selection stay with their file."""
+    (tmp_path / 'base').mkdir()
+    (tmp_path / 'base' / 'a.yaml').write_text(
+        'dataset: actor\nmodel: graphite\ntransform: graphite\ndescription: the base\n'
+        'params: {lr: 0.01, tau: 2.0, num_layers: 4}\nsearch: {lr: {type: float, low: 0.001, high: 0.1}}\n'
+        'selection: {method: a study, trials: 9}\n')
+    (tmp_path / 'b.yaml').write_text('extends: base/a.yaml\nparams: {lr: 0.002}\n')
+    (tmp_path / 'c.yaml').write_text('extends: b.yaml\ndescription: two levels\nparams: {tau: 1.0}\n')
+    raw = read_mapping(str(tmp_path / 'c.yaml'))
+    assert raw['params'] == {'lr': 0.002, 'tau': 1.0, 'num_layers': 4} and raw['description'] == 'two levels'
+    assert 'selection' not in raw and 'extends' not in raw and raw['model'] == 'graphite'
+    cfg = load_config('actor', 'graphite', path=str(tmp_path / 'c.yaml'))
+    assert cfg['params']['num_layers'] == 4 and cfg['params']['lr'] == 0.002 and cfg['transform'] == 'graphite'
+    assert cfg['search'] == {'lr': {'type': 'float', 'low': 0.001, 'high': 0.1}} and cfg['selection'] is None
+    # a bundled config, named as results record it
+    (tmp_path / 'd.yaml').write_text('extends: configs/minesweeper/graphite-deep16.yaml\nparams: {lr: 0.005}\n')
+    base = os.path.join(CONFIG_DIR, 'minesweeper', 'graphite-deep16.yaml')
+    bundled = load_config('minesweeper', 'graphite', path=base)
+    mine = load_config('minesweeper', 'graphite', path=str(tmp_path / 'd.yaml'))
+    assert mine['params'] == {**bundled['params'], 'lr': 0.005} and mine['search'] == bundled['search']
+    for text, message in [('extends: nowhere.yaml\n', 'does not exist'), ('extends: 3\n', 'path of another config'),
+                          ('extends: e.yaml\n', 'comes back to itself')]:
+        (tmp_path / 'e.yaml').write_text(text)
+        with pytest.raises(ConfigError, match=message):
+            read_mapping(str(tmp_path / 'e.yaml'))
+
+
 REPO_CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'experiments', 'configs')
 NODE_CONFIGS = sorted(p for folder in (CONFIG_DIR, REPO_CONFIGS)  # bundled ones and the repository's extra ones
                       for p in glob.glob(os.path.join(folder, '**', '*.yaml'), recursive=True)
@@ -184,9 +213,7 @@ NODE_CONFIGS = sorted(p for folder in (CONFIG_DIR, REPO_CONFIGS)  # bundled ones
 
 @pytest.mark.parametrize('path', NODE_CONFIGS)
 def test_every_committed_config_is_valid(path):
-    with open(path) as f:
-        import yaml
-        raw = yaml.safe_load(f)
+    raw = read_mapping(path)  # `extends:` resolved
     dataset = os.path.basename(os.path.dirname(path))
     cfg = load_config(dataset, raw['model'], path=path)
     assert cfg['search'], f'{path} has no search space'

@@ -8,7 +8,12 @@ A config file is a mapping with the keys
   ``transform_options`` mapping passed to :class:`graphite.Graphite`;
 * ``search``: an Optuna search space, ``name: {type: float|int|categorical, low, high, log, step, choices}``;
 * ``selection`` (optional): how the params were chosen (``method``, ``study``, ``trials``, ``cpu_hours``, ...;
-  written by ``graphite tune --export``), copied into every result JSON.
+  written by ``graphite tune --export``), copied into every result JSON;
+* ``extends`` (optional): another config file this one varies (:func:`read_mapping`): its ``dataset``, ``model``,
+  ``transform``, ``params`` and ``search`` are inherited, ``params`` key by key, and this file's keys win; its
+  ``description`` and ``selection`` are not (they describe the other file). The path is relative to this file's
+  folder; ``configs/<...>.yaml`` names a bundled config, as results record them. A result records the resolved
+  ``params``, so it never depends on the file it extended.
 
 Lookup order in :func:`load_config` (first existing file wins): an explicit ``path``;
 ``configs/<dataset>/<model>-graphite.yaml`` (only with ``transform='graphite'``); ``configs/<dataset>/<model>.yaml``;
@@ -46,7 +51,8 @@ TRAINING_DEFAULTS: Dict[str, Any] = {
     'transform_options': {},
 }
 
-TOP_LEVEL_KEYS = {'dataset', 'model', 'transform', 'params', 'search', 'description', 'selection'}
+TOP_LEVEL_KEYS = {'dataset', 'model', 'transform', 'params', 'search', 'description', 'selection', 'extends'}
+_NOT_INHERITED = ('description', 'selection', 'extends')
 _SEARCH_KEYS = {'type', 'low', 'high', 'log', 'step', 'choices'}
 
 
@@ -145,19 +151,47 @@ def find_config(dataset: str, model: str, transform: Optional[str] = None) -> st
     raise ConfigError(f'no config for dataset={dataset!r} model={model!r}; looked for: {candidates}')
 
 
-def read_mapping(path: str) -> Dict[str, Any]:
-    """The YAML mapping in the config file at ``path`` (``{}`` for an empty file).
+def _extended_path(path: str, base: Any) -> str:
+    """The file named by ``extends: base`` in the config at ``path``."""
+    if not isinstance(base, str) or not base.strip():
+        raise ConfigError(f'{path}: extends must be the path of another config file, got {base!r}')
+    near = os.path.join(os.path.dirname(os.path.abspath(path)), base)
+    bundled = os.path.join(os.path.dirname(CONFIG_DIR), base)
+    if not os.path.exists(near) and base.replace(os.sep, '/').startswith('configs/') and os.path.exists(bundled):
+        return bundled
+    return near
+
+
+def read_mapping(path: str, _chain: tuple = ()) -> Dict[str, Any]:
+    """The YAML mapping in the config file at ``path`` (``{}`` for an empty file), with an ``extends:`` resolved:
+    the extended file's mapping (itself resolved) without its ``description`` and ``selection``, ``params`` merged
+    key by key, this file's keys winning.
 
     Raises:
-        ConfigError: the file does not exist or does not hold a mapping.
+        ConfigError: the file (or one it extends) does not exist or does not hold a mapping, or the chain of
+            ``extends`` comes back to a file.
     """
     if not os.path.exists(path):
-        raise ConfigError(f'config file {path!r} does not exist')
+        where = f' (extended by {_chain[-1]})' if _chain else ''
+        raise ConfigError(f'config file {path!r} does not exist{where}')
     with open(path) as f:
         raw = yaml.safe_load(f) or {}
     if not isinstance(raw, dict):
         raise ConfigError(f'{path}: a config must be a mapping, got {type(raw).__name__}')
-    return raw
+    if 'extends' not in raw:
+        return raw
+    key = os.path.realpath(path)
+    if key in _chain:
+        raise ConfigError(f'{path}: extends comes back to itself ({" -> ".join(_chain + (key,))})')
+    parent = read_mapping(_extended_path(path, raw['extends']), _chain + (key,))
+    out = {k: v for k, v in parent.items() if k not in _NOT_INHERITED}
+    for k, v in raw.items():
+        if k == 'extends':
+            continue
+        if k == 'params' and isinstance(v, dict) and isinstance(out.get('params'), dict):
+            v = {**out['params'], **v}
+        out[k] = v
+    return out
 
 
 def read_identity(path: str):

@@ -90,14 +90,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _read_yaml(path: Path) -> Dict[str, Any]:
-    import yaml
+    from graphite.cli.config import read_mapping
     if not path.is_file():
         raise FileNotFoundError(f'config file {path} does not exist')
-    with open(path) as f:
-        data = yaml.safe_load(f)
-    if not isinstance(data, dict):
-        raise ValueError(f'{path}: expected a mapping at the top level, got {type(data).__name__}')
-    return data
+    return read_mapping(str(path))  # with its `extends:` resolved
 
 
 def _apply_overrides(config: Dict[str, Any], overrides) -> Dict[str, Any]:

@@ -100,13 +100,11 @@ def create_or_load_study(spec: TuneSpec, worker_index: int = 0, unique_sampler: 
 def read_configs(search, paths) -> List[Tuple[str, dict]]:
     """``(path, searched values)`` of each config file in ``paths`` (its ``params``, e.g. an earlier study's exported
     winner), every value checked against ``search`` (:meth:`SearchSpace.values_of`) before anything is written."""
-    import yaml
+    from graphite.cli.config import read_mapping
 
     out = []
     for path in paths:
-        with open(path) as f:
-            doc = yaml.safe_load(f) or {}
-        params = doc.get('params') if isinstance(doc, dict) else None
+        params = read_mapping(str(path)).get('params')  # with its `extends:` resolved
         if not isinstance(params, dict):
             raise ValueError(f'{path}: no `params:` mapping to enqueue')
         out.append((str(path), search.values_of(params, str(path))))
