@@ -37,6 +37,7 @@ COMMANDS = {
     'tune': 'graphite.cli.tune_command',
     'table': 'graphite.cli.table_command',
     'predict': 'graphite.cli.predict_command',
+    'merge': 'graphite.cli.merge_command',
 }
 #: entry-point group of plug-in subcommands (name -> ``module`` or ``module:object``)
 PLUGIN_GROUP = 'graphite.commands'

@@ -10,7 +10,7 @@ from typing import Any, Dict, Optional
 
 from graphite.fileio import atomic_write
 
-__all__ = ['write_json_atomic', 'read_json', 'environment']
+__all__ = ['write_json_atomic', 'read_json', 'environment', 'summarize_splits']
 
 
 def write_json_atomic(path: str, obj: Any) -> None:
@@ -18,6 +18,17 @@ def write_json_atomic(path: str, obj: Any) -> None:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     text = json.dumps(obj, indent=2, sort_keys=False) + '\n'
     atomic_write(path, lambda f: f.write(text.encode()))
+
+
+def summarize_splits(result: Dict[str, Any]) -> Dict[str, Any]:
+    """Set ``mean`` and ``std`` of the test metric over ``per_split`` (population std over splits, as in the
+    heterophily literature) and ``val_mean`` of ``per_split_val``; returns ``result``."""
+    import numpy as np
+    tests = np.asarray(result['per_split'], dtype=float)
+    result['mean'] = float(tests.mean())
+    result['std'] = float(tests.std())
+    result['val_mean'] = float(np.mean(result['per_split_val']))
+    return result
 
 
 def read_json(path: str) -> Dict[str, Any]:

@@ -21,7 +21,7 @@ from torch import Tensor
 
 from graphite.cli.config import TRAINING_DEFAULTS, validate_params
 from graphite.cli.prepared_data import PreparedData, prepare
-from graphite.cli.results_io import environment
+from graphite.cli.results_io import environment, summarize_splits
 
 __all__ = ['run', 'metric_for', 'evaluate_metric', 'parse_splits']
 
@@ -253,10 +253,7 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
         result['per_split_val'].append(val)
         result['best_steps'].append(best_step)
         result['steps'].append(steps)
-        tests = np.asarray(result['per_split'])
-        result['mean'] = float(tests.mean())
-        result['std'] = float(tests.std())  # population std over splits, as in the heterophily literature
-        result['val_mean'] = float(np.mean(result['per_split_val']))
+        summarize_splits(result)
         result['seconds'] = time.time() - t0
         result['complete'] = k == len(split_ids) - 1
         if on_split is not None and ctx.is_main:

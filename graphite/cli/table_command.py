@@ -123,7 +123,8 @@ def node_rows(results: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
             label = stem if stem.startswith(f"{r['model']}-") and stem != f"{r['model']}-graphite" else r['model']
         tuned = label == f"{r['model']}-tuned" or label.startswith(f"{r['model']}-tuned-")  # also its variants
         pub = published(r['dataset'], r['model'], r['transform'], tuned=tuned)
-        overrides = set_overrides(r.get('command'))
+        # a merged result (`graphite merge`) records its parts' `graphite run` commands
+        overrides = set_overrides((r.get('parts') or [{}])[0].get('command') or r.get('command'))
         if overrides:
             label += f" ({', '.join(overrides)})"
         if (r.get('config') or {}).get('undirected'):  # run on the graph made undirected (--set undirected=true)
