@@ -28,13 +28,9 @@ def add_arguments(parser):
 
 
 def _read(path: str) -> Dict[str, Any]:
-    import json
-    try:
-        with open(path) as f:
-            res = json.load(f)
-    except json.JSONDecodeError as e:
-        raise ValueError(f'{path}: not valid JSON ({e})') from None
-    missing = [k for k in SAME + PER_SPLIT + ('environment', 'seconds') if not isinstance(res, dict) or k not in res]
+    from graphite.cli.results_io import read_json
+    res = read_json(path)
+    missing = [k for k in SAME + PER_SPLIT + ('environment', 'seconds') if k not in res]
     if missing:
         raise ValueError(f'{path}: not a `graphite run` result, missing key(s) {missing}')
     if res.get('parts'):

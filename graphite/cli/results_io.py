@@ -32,8 +32,16 @@ def summarize_splits(result: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def read_json(path: str) -> Dict[str, Any]:
-    with open(path) as f:
-        return json.load(f)
+    """The JSON object in the result file at ``path``; a file that is not valid JSON or holds no object is a
+    :class:`ValueError` naming it."""
+    try:
+        with open(path) as f:
+            res = json.load(f)
+    except json.JSONDecodeError as e:
+        raise ValueError(f'{path}: not valid JSON ({e})') from None
+    if not isinstance(res, dict):
+        raise ValueError(f'{path}: a result file must hold a JSON object')
+    return res
 
 
 def _git_commit() -> Optional[str]:

@@ -20,14 +20,8 @@ def add_arguments(parser):
 
 
 def _load(path: str) -> Dict[str, Any]:
-    import json
-    try:
-        with open(path) as f:
-            res = json.load(f)
-    except json.JSONDecodeError as e:
-        raise ValueError(f'{path}: not valid JSON ({e})') from None
-    if not isinstance(res, dict):
-        raise ValueError(f'{path}: a result file must hold a JSON object')
+    from graphite.cli.results_io import read_json
+    res = read_json(path)
     missing = [k for k in REQUIRED_KEYS if k not in res]
     if missing:
         raise ValueError(f'{path}: not a graphite result file, missing key(s) {missing}')
