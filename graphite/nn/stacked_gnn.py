@@ -102,7 +102,7 @@ class StackedGNN(nn.Module):
 
     def propagation_graph(self, edge_index: Tensor, x: Tensor):
         """What every convolution of this call aggregates over: ``edge_index`` itself here; a subclass may return
-        an equivalent structure its convolutions process faster (GCN, GraphSAGE, GIN: a sparse matrix, see
+        an equivalent structure its convolutions process faster (GCN, GraphSAGE, GIN, GAT: a sparse matrix, see
         :meth:`csr_graph`)."""
         return edge_index
 
