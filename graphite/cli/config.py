@@ -52,7 +52,7 @@ TRAINING_DEFAULTS: Dict[str, Any] = {
 }
 
 TOP_LEVEL_KEYS = {'dataset', 'model', 'transform', 'params', 'search', 'description', 'selection', 'extends'}
-_NOT_INHERITED = ('description', 'selection', 'extends')
+_NOT_INHERITED = ('description', 'selection')  # they describe the other file
 _SEARCH_KEYS = {'type', 'low', 'high', 'log', 'step', 'choices'}
 
 

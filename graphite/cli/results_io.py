@@ -1,4 +1,5 @@
-"""Result files: atomic JSON writes and a record of the software environment."""
+"""Result files: atomic JSON writes and checked reads, the summary over splits, and a record of the software
+environment."""
 from __future__ import annotations
 
 import json

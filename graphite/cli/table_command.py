@@ -121,9 +121,9 @@ def node_rows(results: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         overrides = set_overrides((r.get('parts') or [{}])[0].get('command') or r.get('command'))
         if overrides:
             label += f" ({', '.join(overrides)})"
-        if (r.get('config') or {}).get('undirected'):  # run on the graph made undirected (--set undirected=true)
-            label += ' (undirected)'
         config = r.get('config') or {}
+        if config.get('undirected'):  # run on the graph made undirected (--set undirected=true)
+            label += ' (undirected)'
         rows.append({
             'dataset': r['dataset'], 'model': label,
             'steps': config.get('epochs'),
