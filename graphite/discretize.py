@@ -12,12 +12,15 @@ Functions return the kept entries as ``(row, vcol)`` where ``vcol`` is a *virtua
 """
 from __future__ import annotations
 
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
 
-__all__ = ['binarize_entries', 'bucketize_entries']
+from graphite.feature_nodes import nonzero_entries
+from graphite.validation import feature_entries, is_sparse
+
+__all__ = ['binarize_entries', 'bucketize_entries', 'discrete_entries']
 
 
 def binarize_entries(row: Tensor, col: Tensor, val: Tensor, threshold: float) -> Tuple[Tensor, Tensor]:
@@ -70,3 +73,62 @@ def bucketize_entries(row: Tensor, col: Tensor, val: Tensor, num_cols: int, k: i
     thresholds = thresholds.masked_fill(empty.unsqueeze(1), float('inf'))
     bucket = (val.unsqueeze(1) >= thresholds[col].to(val.dtype)).sum(1)    # [nnz], chunk-free: k is small
     return row, col * k + bucket, thresholds
+
+
+def discrete_entries(x: Tensor, binarize: Optional[float] = None, buckets: Optional[int] = None
+                     ) -> Tuple[Tensor, Tensor, int, Optional[Tensor]]:
+    r"""The "node has feature" entries of a feature matrix, as :class:`graphite.transform.Graphite` uses them.
+
+    With ``binarize``: the entries :math:`x_{vk} > \text{binarize}` (:func:`binarize_entries`); with ``buckets``:
+    every entry, in its quantile bucket (:func:`bucketize_entries`); with neither, ``x`` must be binary (0/1) and its
+    nonzero entries are the feature entries.
+
+    Args:
+        x (Tensor): floating-point features ``[N, F]``, dense or sparse (COO/CSR).
+        binarize (float, optional): threshold of a present feature. (default: :obj:`None`)
+        buckets (int, optional): quantile buckets per column. (default: :obj:`None`)
+
+    Returns:
+        ``(row, vcol, num_vcols, thresholds)``: the entries' rows and virtual columns (``[M]`` each), the number of
+        virtual columns (``F``, or ``F * buckets``), and the ``[F, buckets - 1]`` thresholds (``None`` unless
+        ``buckets``).
+
+    Raises:
+        ValueError: non-binary entries without ``binarize``/``buckets`` (the message names the first one and both
+            options), or a negative ``binarize`` on sparse input (every implicit zero would become an entry).
+    """
+    n, f = x.size(0), x.size(1)
+    if binarize is not None:
+        if is_sparse(x):
+            if binarize < 0:
+                raise ValueError(f'binarize={binarize} < 0 would turn every implicit zero of the sparse feature '
+                                 f'matrix into a feature edge; use a threshold >= 0 or pass dense features')
+            row, col, val = feature_entries(x)
+            row, col = binarize_entries(row, col, val, binarize)
+        else:  # dense: every entry is a measured value (zeros included); list only the kept ones
+            row, col = nonzero_entries(x > binarize)
+        return row, col, f, None
+    if buckets is not None:
+        if is_sparse(x):
+            row, col, val = feature_entries(x)
+        else:  # dense: every entry is a measured value (zeros included)
+            row = torch.arange(n, device=x.device).repeat_interleave(f)
+            col = torch.arange(f, device=x.device).repeat(n)
+            val = x.reshape(-1)
+        row, vcol, thr = bucketize_entries(row, col, val, f, buckets)
+        return row, vcol, f * buckets, thr
+    if is_sparse(x):
+        row, col, val = feature_entries(x)
+    else:
+        row, col = nonzero_entries(x)
+        val = x[row, col]
+    if val.numel() > 0:
+        bad = val != 1
+        if bool(bad.any()):
+            i = int(bad.nonzero()[0, 0])
+            raise ValueError(
+                f'GRAPHITE needs binary (0/1) features, but x[{int(row[i])}, {int(col[i])}] = {float(val[i]):g} '
+                f'({int(bad.sum())} non-binary entries). Discretise continuous features with '
+                f'Graphite(binarize=<threshold>) (x > threshold) or Graphite(buckets=<k>) (k quantile buckets '
+                f'per column)')
+    return row, col, f, None

@@ -1,6 +1,7 @@
-"""The feature rows of a GRAPHITE-transformed graph: which feature entries a dense matrix holds, the feature-node
-means (exact co-occurrence counts for binary features, a sparse product otherwise), row normalisation and row
-concatenation that keep a sparse matrix sparse. :class:`graphite.transform.Graphite` builds the graph from these."""
+"""The feature rows of a GRAPHITE-transformed graph: which feature entries a dense matrix holds, which columns become
+feature nodes (:func:`select_columns`), the feature-node means (exact co-occurrence counts for binary features, a
+sparse product otherwise), row normalisation and row concatenation that keep a sparse matrix sparse.
+:class:`graphite.transform.Graphite` builds the graph from these."""
 from __future__ import annotations
 
 from typing import Optional, Tuple
@@ -10,7 +11,8 @@ from torch import Tensor
 
 from graphite.validation import is_sparse
 
-__all__ = ['nonzero_entries', 'renumber', 'cooccurrence', 'feature_means', 'row_normalize', 'cat_rows']
+__all__ = ['nonzero_entries', 'renumber', 'select_columns', 'cooccurrence', 'feature_means', 'row_normalize',
+           'cat_rows']
 
 #: the co-occurrence path of the feature means keeps an int64 ``[F_used + 1, F]`` count table (128 MB at this size);
 #: wider feature matrices use the sparse product instead
@@ -40,6 +42,33 @@ def renumber(used: Tensor, num: int) -> Tensor:
     new_id = torch.full((num,), -1, dtype=torch.long, device=used.device)
     new_id[used] = torch.arange(used.numel(), device=used.device)
     return new_id
+
+
+def select_columns(row: Tensor, vcol: Tensor, num_vcols: int, min_count: int = 1, max_count: Optional[int] = None
+                   ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    """The feature nodes: the (virtual) columns that ``min_count..max_count`` entries have, renumbered in order.
+
+    Returns ``(row, fid, used_cols, counts)``: the kept entries' rows and feature-node ids ``0..F_used-1``, the
+    sorted kept columns ``[F_used]`` and their entry counts; raises :class:`ValueError` when no column is left
+    (naming the all-zero case, or the counts that the bounds cut)."""
+    counts = torch.bincount(vcol, minlength=num_vcols)
+    used = counts >= max(min_count, 1)
+    if max_count is not None:
+        used &= counts <= max_count
+    used_cols = used.nonzero().view(-1)                                      # sorted
+    if used_cols.numel() == 0:
+        occurring = int((counts > 0).sum())
+        if occurring == 0:
+            raise ValueError('the feature matrix has no nonzero entry (all-zero features): GRAPHITE would add no '
+                             'feature node')
+        raise ValueError(f'no feature column is left after min_count={min_count}, max_count={max_count} '
+                         f'({occurring} columns occur, with {int(counts[counts > 0].min())} to '
+                         f'{int(counts.max())} nodes each)')
+    fid = renumber(used_cols, num_vcols)[vcol]
+    keep = fid >= 0
+    if not bool(keep.all()):
+        row, fid = row[keep], fid[keep]
+    return row, fid, used_cols, counts[used_cols]
 
 
 def cooccurrence(row: Tensor, col: Tensor, n: int, f: int, col_to_fid: Tensor, num_f: int) -> Tensor:

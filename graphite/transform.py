@@ -9,10 +9,10 @@ from torch_geometric.data import Data, HeteroData
 from torch_geometric.data.datapipes import functional_transform
 from torch_geometric.transforms import BaseTransform
 
-from graphite.discretize import binarize_entries, bucketize_entries
-from graphite.feature_nodes import cat_rows, feature_means, nonzero_entries, renumber, row_normalize
+from graphite.discretize import discrete_entries
+from graphite.feature_nodes import cat_rows, feature_means, row_normalize, select_columns
 from graphite.layout import FEATURE_EDGE, FEATURE_NODE, GRAPH_EDGE, GRAPH_NODE
-from graphite.validation import check_edge_index, check_features, feature_entries, is_sparse
+from graphite.validation import check_edge_index, check_features, is_sparse
 
 __all__ = ['Graphite']
 
@@ -159,65 +159,6 @@ class Graphite(BaseTransform):
         self.fill = dict(fill or {})
 
     # ------------------------------------------------------------------------------------------------ helpers
-    def _entries(self, x: Tensor):
-        """Feature entries (row, virtual column) sorted by (row, column), number of virtual columns, bucket
-        thresholds."""
-        n, f = x.size(0), x.size(1)
-        if self.binarize is not None:
-            if is_sparse(x):
-                if self.binarize < 0:
-                    raise ValueError(f'binarize={self.binarize} < 0 would turn every implicit zero of the sparse '
-                                     f'feature matrix into a feature edge; use a threshold >= 0 or pass dense features')
-                row, col, val = feature_entries(x)
-                row, col = binarize_entries(row, col, val, self.binarize)
-            else:  # dense: every entry is a measured value (zeros included); list only the kept ones
-                row, col = nonzero_entries(x > self.binarize)
-            return row, col, f, None
-        if self.buckets is not None:
-            if is_sparse(x):
-                row, col, val = feature_entries(x)
-            else:  # dense: every entry is a measured value (zeros included)
-                row = torch.arange(n, device=x.device).repeat_interleave(f)
-                col = torch.arange(f, device=x.device).repeat(n)
-                val = x.reshape(-1)
-            row, vcol, thr = bucketize_entries(row, col, val, f, self.buckets)
-            return row, vcol, f * self.buckets, thr
-        if is_sparse(x):
-            row, col, val = feature_entries(x)
-        else:
-            row, col = nonzero_entries(x)
-            val = x[row, col]
-        if val.numel() > 0:
-            bad = val != 1
-            if bool(bad.any()):
-                i = int(bad.nonzero()[0, 0])
-                raise ValueError(
-                    f'GRAPHITE needs binary (0/1) features, but x[{int(row[i])}, {int(col[i])}] = {float(val[i]):g} '
-                    f'({int(bad.sum())} non-binary entries). Discretise continuous features with '
-                    f'Graphite(binarize=<threshold>) (x > threshold) or Graphite(buckets=<k>) (k quantile buckets '
-                    f'per column)')
-        return row, col, f, None
-
-    def _select(self, row: Tensor, vcol: Tensor, num_vcols: int):
-        counts = torch.bincount(vcol, minlength=num_vcols)
-        used = counts >= max(self.min_count, 1)
-        if self.max_count is not None:
-            used &= counts <= self.max_count
-        used_cols = used.nonzero().view(-1)                                      # sorted
-        if used_cols.numel() == 0:
-            occurring = int((counts > 0).sum())
-            if occurring == 0:
-                raise ValueError('the feature matrix has no nonzero entry (all-zero features): GRAPHITE would add no '
-                                 'feature node')
-            raise ValueError(f'no feature column is left after min_count={self.min_count}, max_count='
-                             f'{self.max_count} ({occurring} columns occur, with {int(counts[counts > 0].min())} to '
-                             f'{int(counts.max())} nodes each)')
-        fid = renumber(used_cols, num_vcols)[vcol]
-        keep = fid >= 0
-        if not bool(keep.all()):
-            row, fid = row[keep], fid[keep]
-        return row, fid, used_cols, counts[used_cols]
-
     def _fill_value(self, key: str, t: Tensor, level: str):
         if key in self.fill:
             return self.fill[key]
@@ -265,10 +206,10 @@ class Graphite(BaseTransform):
 
         if not x.is_floating_point():
             x = x.to(torch.get_default_dtype())
-        row, vcol, num_vcols, thresholds = self._entries(x)
+        row, vcol, num_vcols, thresholds = discrete_entries(x, self.binarize, self.buckets)
         # binary features: the nonzero entries of x are the (row, column) feature entries, all ones
         binary = (row, vcol) if self.binarize is None and self.buckets is None else None
-        row, fid, used_cols, counts = self._select(row, vcol, num_vcols)
+        row, fid, used_cols, counts = select_columns(row, vcol, num_vcols, self.min_count, self.max_count)
         num_f = used_cols.numel()
 
         # Feature-node features (computed from the original graph-node features).

@@ -7,6 +7,8 @@ import pytest
 import torch
 
 import graphite.feature_nodes as feature_nodes
+from graphite.discretize import discrete_entries
+from graphite.feature_nodes import select_columns
 from graphite import Graphite
 from graphite.validation import check_finite
 
@@ -113,3 +115,36 @@ def test_word_scan_nonzero_equals_nonzero(dtype):
         row, col = feature_nodes.nonzero_entries(t)
         expect = t.nonzero(as_tuple=True)
         assert torch.equal(row, expect[0]) and torch.equal(col, expect[1])
+
+
+@pytest.mark.parametrize('layout', ['dense', 'coo', 'csr'])
+def test_discrete_entries_agree_with_brute_force(graph, layout):
+    x = graph.x.clone()
+    entries = {(int(v), int(k)) for v, k in x.nonzero().tolist()}
+    row, vcol, num_vcols, thr = discrete_entries(_layouts(x)[layout])
+    assert num_vcols == x.size(1) and thr is None
+    assert set(zip(row.tolist(), vcol.tolist())) == entries and row.numel() == len(entries)
+    z = torch.randn(30, 4, generator=torch.Generator().manual_seed(3))
+    row, col, _, _ = discrete_entries(z, binarize=0.5)
+    assert set(zip(row.tolist(), col.tolist())) == {(v, k) for v in range(30) for k in range(4) if z[v, k] > 0.5}
+    row, vcol, num_vcols, thr = discrete_entries(z, buckets=3)
+    assert num_vcols == 12 and thr.shape == (4, 2) and row.numel() == 120
+    bucket = vcol % 3
+    assert torch.equal(vcol // 3, torch.arange(4).repeat(30))
+    assert torch.equal(bucket, (z.reshape(-1, 1) >= thr[torch.arange(4).repeat(30)]).sum(1))
+    with pytest.raises(ValueError, match=r'binary \(0/1\) features, but x\[0, 1\] = 0.5'):
+        discrete_entries(torch.tensor([[1.0, 0.5]]))
+
+
+def test_select_columns_keeps_counted_columns_in_order():
+    row = torch.tensor([0, 0, 1, 1, 2, 2, 3])
+    vcol = torch.tensor([0, 2, 2, 4, 2, 4, 1])          # counts: col0 1, col1 1, col2 3, col4 2, col3 0
+    r, fid, used, counts = select_columns(row, vcol, 5, min_count=2)
+    assert used.tolist() == [2, 4] and counts.tolist() == [3, 2]
+    assert list(zip(r.tolist(), fid.tolist())) == [(0, 0), (1, 0), (1, 1), (2, 0), (2, 1)]
+    r, fid, used, _ = select_columns(row, vcol, 5, max_count=2)
+    assert used.tolist() == [0, 1, 4] and fid.tolist() == [0, 2, 2, 1]
+    with pytest.raises(ValueError, match=r'no feature column is left after min_count=4, max_count=None \(4 columns'):
+        select_columns(row, vcol, 5, min_count=4)
+    with pytest.raises(ValueError, match='all-zero features'):
+        select_columns(row[:0], vcol[:0], 5)
