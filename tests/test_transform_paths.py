@@ -8,7 +8,6 @@ import torch
 
 import graphite.feature_nodes as feature_nodes
 from graphite.discretize import discrete_entries
-from graphite.feature_nodes import select_columns
 from graphite import Graphite
 from graphite.validation import check_finite
 
@@ -139,12 +138,12 @@ def test_discrete_entries_agree_with_brute_force(graph, layout):
 def test_select_columns_keeps_counted_columns_in_order():
     row = torch.tensor([0, 0, 1, 1, 2, 2, 3])
     vcol = torch.tensor([0, 2, 2, 4, 2, 4, 1])          # counts: col0 1, col1 1, col2 3, col4 2, col3 0
-    r, fid, used, counts = select_columns(row, vcol, 5, min_count=2)
+    r, fid, used, counts = feature_nodes.select_columns(row, vcol, 5, min_count=2)
     assert used.tolist() == [2, 4] and counts.tolist() == [3, 2]
     assert list(zip(r.tolist(), fid.tolist())) == [(0, 0), (1, 0), (1, 1), (2, 0), (2, 1)]
-    r, fid, used, _ = select_columns(row, vcol, 5, max_count=2)
+    r, fid, used, _ = feature_nodes.select_columns(row, vcol, 5, max_count=2)
     assert used.tolist() == [0, 1, 4] and fid.tolist() == [0, 2, 2, 1]
     with pytest.raises(ValueError, match=r'no feature column is left after min_count=4, max_count=None \(4 columns'):
-        select_columns(row, vcol, 5, min_count=4)
+        feature_nodes.select_columns(row, vcol, 5, min_count=4)
     with pytest.raises(ValueError, match='all-zero features'):
-        select_columns(row[:0], vcol[:0], 5)
+        feature_nodes.select_columns(row[:0], vcol[:0], 5)
