@@ -1,0 +1,174 @@
+"""Three validation-only probes of ideas beyond the searched spaces, on a committed config (session 13, Cora).
+
+Usage::
+
+    GRAPHITE_DATA=../shared/data python experiments/cora_probes.py \
+        --config experiments/configs/cora/graphite-study-s10-best.yaml --seed 34 --out cora-probes.json
+
+Each probe trains the config's model on every split (Adam, full batch, the config's schedule) and prints the mean
+validation accuracy of each variant; a variant would only be kept if it raised validation, so test accuracy is
+recorded in the JSON for the record but is not what the probe decides on.
+
+* ``correct-smooth``: PyG's :class:`~torch_geometric.nn.models.CorrectAndSmooth` (Huang et al., ICLR 2021) applied to
+  the softmax of the best-validation checkpoint, with the *training* labels only, over a small grid of its options.
+* ``label-input``: training labels as extra input features (the "label trick", Wang et al. 2021): at every step a
+  fraction ``rate`` of the training nodes hide their label and are the loss targets; at evaluation every training
+  label is visible.
+* ``select-by-loss``: the checkpoint with the lowest validation loss instead of the highest validation accuracy.
+
+A split stops when neither checkpoint improved for ``patience`` steps, so a split may train a little longer than
+under ``graphite run`` (the base variant's numbers can differ slightly from the config's committed result).
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def _setup(args):
+    from graphite.cli.config import TRAINING_DEFAULTS, load_config
+    from graphite.datasets import load
+    cfg = load_config(args.dataset, args.model, path=args.config)
+    train = {**TRAINING_DEFAULTS, **{k: v for k, v in cfg['params'].items() if k in TRAINING_DEFAULTS}}
+    kwargs = {k: v for k, v in cfg['params'].items() if k not in TRAINING_DEFAULTS}
+    return cfg, train, kwargs, load(args.dataset)
+
+
+def _masks(data, s):
+    return [getattr(data, n)[:, s].nonzero().view(-1) for n in ('train_mask', 'val_mask', 'test_mask')]
+
+
+def _acc(out, y, idx) -> float:
+    return (out[idx].argmax(-1) == y[idx]).float().mean().item()
+
+
+def _train(args, train, kwargs, data, s, extra_in=0, inputs=None):
+    """One split; ``inputs(step)`` gives ``(x, loss_index)`` per training step and ``inputs(None)`` the evaluation
+    input. Returns the best-accuracy and best-loss checkpoints as ``(val, test, step, softmax)``."""
+    from graphite.nn import get_model, transductive_kwargs
+    torch.manual_seed(args.seed + s)
+    np.random.seed(args.seed + s)
+    tr, va, te = _masks(data, s)
+    y, ei, C = data.y, data.edge_index, int(data.y.max()) + 1
+    cls = get_model(args.model)
+    model = cls(data.x.size(1) + extra_in, int(train['hidden_channels']), C, **transductive_kwargs(cls, kwargs))
+    opt = torch.optim.Adam(model.parameters(), lr=float(train['lr']), weight_decay=float(train['weight_decay']))
+    inputs = inputs or (lambda step: (data.x.float(), tr))
+    x_eval = inputs(None)[0]
+    by_acc, by_loss, best_loss = (-1.0, 0.0, 0, None), (0.0, 0.0, 0, None), float('inf')
+    for step in range(1, int(train['epochs']) + 1):
+        model.train()
+        opt.zero_grad()
+        x, target = inputs(step)
+        F.cross_entropy(model(x, ei, None)[target], y[target]).backward()
+        opt.step()
+        model.eval()
+        with torch.no_grad():
+            out = model(x_eval, ei, None)
+        val, loss = _acc(out, y, va), F.cross_entropy(out[va], y[va]).item()
+        if val > by_acc[0]:
+            by_acc = (val, _acc(out, y, te), step, torch.softmax(out, -1))
+        if loss < best_loss:
+            best_loss, by_loss = loss, (val, _acc(out, y, te), step, None)
+        if step - max(by_acc[2], by_loss[2]) >= int(train['patience']):
+            break
+    return by_acc, by_loss
+
+
+def correct_smooth(args, train, kwargs, data, splits):
+    from torch_geometric.nn.models import CorrectAndSmooth
+    from torch_geometric.utils import to_undirected
+    soft = {s: _train(args, train, kwargs, data, s)[0] for s in splits}
+    ei, y = to_undirected(data.edge_index, num_nodes=data.num_nodes), data.y
+    rows = [{'variant': 'base model', 'val': [soft[s][0] for s in splits], 'test': [soft[s][1] for s in splits]}]
+    grid = [(0, 0.0, 'auto')] + list(itertools.product([50], [0.5, 0.8, 1.0], ['auto', 1.0, 5.0, 20.0]))
+    for (l1, a1, scale), a2 in itertools.product(grid, [0.5, 0.7, 0.8, 0.9]):
+        val, test = [], []
+        for s in splits:
+            tr, va, te = _masks(data, s)
+            cs = CorrectAndSmooth(max(l1, 1), a1, 50, a2, autoscale=scale == 'auto',
+                                  scale=1.0 if scale == 'auto' else scale)
+            p = soft[s][3]
+            p = cs.smooth(cs.correct(p, y[tr], tr, ei) if l1 else p, y[tr], tr, ei)
+            val.append(_acc(p, y, va))
+            test.append(_acc(p, y, te))
+        rows.append({'variant': f'C&S correct {l1} x alpha {a1} (scale {scale}), smooth 50 x alpha {a2}',
+                     'val': val, 'test': test})
+    return rows
+
+
+def label_input(args, train, kwargs, data, splits):
+    C, n = int(data.y.max()) + 1, data.num_nodes
+    rows = []
+    for rate in args.rates:
+        val, test = [], []
+        for s in splits:
+            tr = _masks(data, s)[0]
+
+            def inputs(step, tr=tr, rate=rate):
+                if rate == 0:
+                    return data.x.float(), tr
+                if step is None:
+                    visible, target = tr, tr
+                else:
+                    perm = tr[torch.randperm(tr.numel())]
+                    k = int(rate * tr.numel())
+                    target, visible = perm[:k], perm[k:]
+                labels = torch.zeros(n, C)
+                labels[visible] = F.one_hot(data.y[visible], C).float()
+                return torch.cat([data.x.float(), labels], 1), target
+            best = _train(args, train, kwargs, data, s, C if rate else 0, inputs)[0]
+            val.append(best[0])
+            test.append(best[1])
+        rows.append({'variant': f'label input, mask rate {rate}', 'val': val, 'test': test})
+    return rows
+
+
+def select_by_loss(args, train, kwargs, data, splits):
+    runs = [_train(args, train, kwargs, data, s) for s in splits]
+    return [{'variant': 'best validation accuracy', 'val': [a[0] for a, _ in runs], 'test': [a[1] for a, _ in runs]},
+            {'variant': 'lowest validation loss', 'val': [b[0] for _, b in runs], 'test': [b[1] for _, b in runs]}]
+
+
+PROBES = {'correct-smooth': correct_smooth, 'label-input': label_input, 'select-by-loss': select_by_loss}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--config', required=True)
+    ap.add_argument('--dataset', default='cora')
+    ap.add_argument('--model', default='graphite')
+    ap.add_argument('--seed', type=int, default=0, help='split s trains with seed + s, as graphite run does')
+    ap.add_argument('--splits', default='0-9')
+    ap.add_argument('--probes', default='correct-smooth,label-input,select-by-loss')
+    ap.add_argument('--rates', type=float, nargs='+', default=[0.0, 0.5, 0.9])
+    ap.add_argument('--out', help='write every variant with its per-split validation and test accuracy here')
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    from graphite.cli.runner import parse_splits
+    from graphite.cli.results_io import write_json_atomic
+    cfg, train, kwargs, data = _setup(args)
+    splits = parse_splits(args.splits, data.train_mask.size(1))
+    result = {'config': args.config, 'seed': args.seed, 'splits': splits, 'probes': {}}
+    for name in args.probes.split(','):
+        if name not in PROBES:
+            ap.error(f'unknown probe {name!r}; choose from {", ".join(PROBES)}')
+        rows = PROBES[name](args, train, kwargs, data, splits)
+        rows.sort(key=lambda r: -np.mean(r['val']))
+        result['probes'][name] = rows
+        print(f'## {name}: variants by mean validation accuracy x100 (test recorded, not used)')
+        for r in rows:
+            print(f"val {100 * np.mean(r['val']):6.2f}  test {100 * np.mean(r['test']):6.2f}  {r['variant']}")
+        sys.stdout.flush()
+    if args.out:
+        write_json_atomic(args.out, result)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
