@@ -75,7 +75,8 @@ def _train(args, train, kwargs, data, s, extra_in=0, inputs=None):
             by_acc = (val, _acc(out, y, te), step, torch.softmax(out, -1))
         if loss < best_loss:
             best_loss, by_loss = loss, (val, _acc(out, y, te), step, None)
-        if step - max(by_acc[2], by_loss[2]) >= int(train['patience']):
+        patience = int(train['patience'])
+        if patience and step - max(by_acc[2], by_loss[2]) >= patience:  # 0 = never stop, as in graphite run
             break
     return by_acc, by_loss
 

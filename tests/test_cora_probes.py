@@ -1,0 +1,45 @@
+"""experiments/cora_probes.py: its base variant is `graphite run`'s best-validation checkpoint (the oracle), and
+every probe row is a per-split validation/test record."""
+import importlib.util
+import json
+import os
+
+import numpy as np
+import pytest
+import yaml
+
+from graphite.cli.runner import run
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PARAMS = {'hidden_channels': 8, 'epochs': 6, 'patience': 0, 'lr': 0.01, 'num_layers': 2, 'feature_edges': False}
+
+
+@pytest.fixture(scope='module')
+def probes():
+    spec = importlib.util.spec_from_file_location('cora_probes', os.path.join(ROOT, 'experiments', 'cora_probes.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_probe_rows_match_graphite_run(probes, make_graph, tmp_path, monkeypatch):
+    import graphite.datasets
+    toy = make_graph(num_nodes=40, num_features=10, num_edges=100, density=0.3, num_splits=3, seed=1)
+    monkeypatch.setattr(graphite.datasets, 'load', lambda name, **kw: toy)
+    cfg = tmp_path / 'c.yaml'
+    cfg.write_text(yaml.safe_dump({'dataset': 'cora', 'model': 'graphite', 'transform': None, 'params': PARAMS}))
+    out = tmp_path / 'p.json'
+    assert probes.main(['--config', str(cfg), '--seed', '5', '--splits', '0-2', '--rates', '0', '0.5',
+                        '--out', str(out)]) == 0
+    res = json.loads(out.read_text())
+    ref = run('cora', 'graphite', None, dict(PARAMS), splits='0-2', seed=5, progress=False, data=toy)
+    rows = {name: {r['variant']: r for r in rs} for name, rs in res['probes'].items()}
+    for base in (rows['correct-smooth']['base model'], rows['label-input']['label input, mask rate 0.0'],
+                 rows['select-by-loss']['best validation accuracy']):
+        assert base['val'] == pytest.approx(ref['per_split_val']) and base['test'] == pytest.approx(ref['per_split'])
+    assert len(rows['correct-smooth']) == 1 + 13 * 4  # the base model and the C&S grid
+    for rs in rows.values():
+        for r in rs.values():
+            assert len(r['val']) == len(r['test']) == 3 and all(0 <= v <= 1 for v in r['val'] + r['test'])
+    means = [np.mean(r['val']) for r in res['probes']['correct-smooth']]
+    assert means == sorted(means, reverse=True)  # rows are ranked by validation, the only thing a probe decides on
