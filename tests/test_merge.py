@@ -72,3 +72,33 @@ def test_command_line(toy, tmp_path, capsys):
     assert 'merged 2 parts, splits [0, 1, 2]' in capsys.readouterr().err
     assert cli.main(['merge', str(a), '--out', str(tmp_path / 'n.json')]) == 1
     assert capsys.readouterr().err.strip() == 'graphite: error: give at least two result files to merge'
+
+
+def test_a_stopped_run_and_the_run_of_its_remaining_splits_merge_complete(toy, tmp_path):
+    whole = run('toy', 'gcn', None, dict(PARAMS), splits='0-2', progress=False, data=toy)
+    firsts = []  # what `graphite run --splits 0-2` had written when it was stopped after split 0
+    run('toy', 'gcn', None, dict(PARAMS), splits='0-2', progress=False, data=toy, on_split=firsts.append)
+    stopped = firsts[0]
+    assert not stopped['complete'] and stopped['requested_splits'] == [0, 1, 2] and stopped['splits'] == [0]
+    a, b, c = tmp_path / 'a.json', tmp_path / 'b.json', tmp_path / 'c.json'
+    common = dict(config_file='configs/default/gcn.yaml', selection=None)
+    a.write_text(json.dumps({**stopped, **common, 'command': 'graphite run --splits 0-2 --out a.json'}))
+    _result(toy, '1,2', b)
+    _result(toy, '1', c)
+    out = tmp_path / 'all.json'
+    merge_command.main(SimpleNamespace(parts=[str(a), str(b)], out=str(out)))
+    merged = json.loads(out.read_text())
+    assert merged['complete'] and merged['requested_splits'] == [0, 1, 2]
+    assert merged['per_split'] == pytest.approx(whole['per_split'])
+    assert [p['complete'] for p in merged['parts']] == [False, True]
+    # split 2, which the stopped run was asked for, is missing: not complete
+    merge_command.main(SimpleNamespace(parts=[str(a), str(c)], out=str(out)))
+    assert not json.loads(out.read_text())['complete']
+    # a result written before `requested_splits` existed: its command's --splits says what it was asked for
+    legacy = {k: v for k, v in json.loads(a.read_text()).items() if k != 'requested_splits'}
+    for command, complete in [('graphite run --splits 0-2 --out a.json', True),
+                              ('graphite run --splits=0,1,2,3 --out a.json', False),
+                              ('graphite run --out a.json', False)]:
+        a.write_text(json.dumps({**legacy, 'command': command}))
+        merge_command.main(SimpleNamespace(parts=[str(a), str(b)], out=str(out)))
+        assert json.loads(out.read_text())['complete'] is complete, command

@@ -6,14 +6,16 @@ a result; split ``s`` trains with seed ``seed + s`` whichever process runs it, s
 transform, metric, parameters, config file, selection and base seed; no split twice), orders the splits and
 recomputes the summary as :func:`graphite.cli.runner.run` does. The merged file records each part (file, command,
 splits, seconds, environment); its ``seconds`` is the sum over the parts (compute time, not wall-clock time) and it is
-``complete`` when every part is.
+``complete`` when the parts together ran every split that each of them was asked for (``requested_splits``, or for a
+result written before that key the ``--splits`` of its command): a run stopped after split 0 of ``--splits 0-9`` and
+a second run of ``--splits 1-9`` merge into a complete result.
 """
 from __future__ import annotations
 
 import os
 import shlex
 import sys
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 HELP = 'merge result JSONs of one configuration run on disjoint splits (parallel jobs) into one result JSON'
 
@@ -40,6 +42,25 @@ def _read(path: str) -> Dict[str, Any]:
     return res
 
 
+def _requested(part: Dict[str, Any]) -> Optional[List[int]]:
+    """The splits ``part``'s run was asked for; None when it cannot be told (an incomplete part with no record)."""
+    if 'requested_splits' in part:
+        return list(part['requested_splits'])
+    if part.get('complete', False):
+        return list(part['splits'])
+    words = shlex.split(part.get('command') or '')
+    for i, word in enumerate(words):
+        spec = word.split('=', 1)[1] if word.startswith('--splits=') else (
+            words[i + 1] if word == '--splits' and i + 1 < len(words) else None)
+        if spec is not None:
+            from graphite.cli.runner import parse_splits
+            try:
+                return parse_splits(spec, 1 << 30)
+            except ValueError:
+                return None
+    return None
+
+
 def merge(parts: List[Dict[str, Any]], names: List[str]) -> Dict[str, Any]:
     """The result of the run that ``parts`` (result dicts read from ``names``) are pieces of."""
     if len(parts) < 2:
@@ -62,10 +83,13 @@ def merge(parts: List[Dict[str, Any]], names: List[str]) -> Dict[str, Any]:
             rows.append(tuple(part[k][i] for k in PER_SPLIT))
     rows.sort(key=lambda r: r[0])
     from graphite.cli.results_io import summarize_splits
-    merged = {k: v for k, v in first.items() if k not in PER_SPLIT + ('complete',)}
+    merged = {k: v for k, v in first.items() if k not in PER_SPLIT + ('complete', 'requested_splits')}
     merged.update({k: [r[j] for r in rows] for j, k in enumerate(PER_SPLIT)})
     merged['seconds'] = float(sum(p['seconds'] for p in parts))
-    merged['complete'] = all(p.get('complete', False) for p in parts)
+    requested = [_requested(p) for p in parts]
+    if all(r is not None for r in requested):
+        merged['requested_splits'] = sorted(set().union(*requested))
+    merged['complete'] = bool(requested) and all(r is not None and set(r) <= set(owner) for r in requested)
     merged['parts'] = [{'file': name, 'command': p.get('command'), 'splits': p['splits'], 'seconds': p['seconds'],
                         'complete': p.get('complete', False), 'environment': p['environment']}
                        for name, p in zip(names, parts)]

@@ -227,7 +227,7 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
         'mean': float('nan'), 'std': float('nan'), 'val_mean': float('nan'), 'seconds': 0.0,
         'environment': {**environment(seed, torch.get_num_threads()), 'device': str(device),
                         'device_name': device_name(device), 'world_size': ctx.world_size},
-        'complete': False,
+        'requested_splits': list(split_ids), 'complete': False,
     }
     epochs = int(train['epochs'])
     for k, split in enumerate(split_ids):
