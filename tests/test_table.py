@@ -137,6 +137,10 @@ def test_study_winners_and_set_overrides_are_labelled_with_their_budget():
                       'b.json': ('graphite (num_layers=8, norm=batch)', ''), 'c.json': ('graphite', '')}
     assert '| cora | fagcn (study) | - | accuracy | 87.50 ± 0.50 | 87.50 | 88.66 | -1.16 | 2 |  | ' \
         'study cora-fagcn-s3, 16 trials, 0.17 CPU-h | 12 |' in markdown([study])
+    # a hand-written record of a choice between configs, with its budget under the older key name
+    from graphite.cli.table_command import selection_text
+    assert selection_text({'what': 'mean validation accuracy', 'trials': 2, 'search_cpu_hours': 0.65}) == \
+        '2 candidates, 0.65 CPU-h'
 
 
 def test_link_prediction_anchors_only_under_their_protocol_and_with_a_source(tmp_path):

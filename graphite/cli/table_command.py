@@ -88,8 +88,9 @@ def selection_text(selection: Any) -> str:
     if selection.get('trials'):
         noun = 'trial' if selection.get('study') else 'candidate'
         parts.append(f"{selection['trials']} {noun}{'s' if selection['trials'] != 1 else ''}")
-    if selection.get('cpu_hours'):
-        parts.append(f"{selection['cpu_hours']:g} CPU-h")
+    cpu_hours = selection.get('cpu_hours', selection.get('search_cpu_hours'))  # or an older record's key
+    if cpu_hours:
+        parts.append(f"{cpu_hours:g} CPU-h")
     return ', '.join(parts)
 
 
