@@ -39,3 +39,12 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
     with pytest.raises(RuntimeError, match='disk full'):
         atomic_write(path, fail)
     assert path.read_bytes() == b'old' and os.listdir(tmp_path) == ['a.txt']
+
+
+def test_recorded_option_reads_a_flag_as_argparse_was_given_it():
+    from graphite.cli.results_io import recorded_option
+    cmd = "graphite run --set lr=0.02 --splits=0-4 --set 'norm=batch' --out x.json --set"
+    assert recorded_option(cmd, '--set') == ['lr=0.02', 'norm=batch']   # the trailing --set has no value
+    assert recorded_option(cmd, '--splits') == ['0-4'] and recorded_option(cmd, '--seed') == []
+    assert recorded_option("graphite run --set 'lr=0.02", '--set') == []  # unbalanced quote: not a shell line
+    assert recorded_option(None, '--set') == []

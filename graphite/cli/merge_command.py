@@ -48,17 +48,13 @@ def _requested(part: Dict[str, Any]) -> Optional[List[int]]:
         return list(part['requested_splits'])
     if part.get('complete', False):
         return list(part['splits'])
-    words = shlex.split(part.get('command') or '')
-    for i, word in enumerate(words):
-        spec = word.split('=', 1)[1] if word.startswith('--splits=') else (
-            words[i + 1] if word == '--splits' and i + 1 < len(words) else None)
-        if spec is not None:
-            from graphite.cli.runner import parse_splits
-            try:
-                return parse_splits(spec, 1 << 30)
-            except ValueError:
-                return None
-    return None
+    from graphite.cli.results_io import recorded_option
+    from graphite.cli.runner import parse_splits
+    specs = recorded_option(part.get('command'), '--splits')
+    try:
+        return parse_splits(specs[-1], 1 << 30) if specs else None
+    except ValueError:
+        return None
 
 
 def merge(parts: List[Dict[str, Any]], names: List[str]) -> Dict[str, Any]:
@@ -89,7 +85,7 @@ def merge(parts: List[Dict[str, Any]], names: List[str]) -> Dict[str, Any]:
     requested = [_requested(p) for p in parts]
     if all(r is not None for r in requested):
         merged['requested_splits'] = sorted(set().union(*requested))
-    merged['complete'] = bool(requested) and all(r is not None and set(r) <= set(owner) for r in requested)
+    merged['complete'] = all(r is not None and set(r) <= owner.keys() for r in requested)
     merged['parts'] = [{'file': name, 'command': p.get('command'), 'splits': p['splits'], 'seconds': p['seconds'],
                         'complete': p.get('complete', False), 'environment': p['environment']}
                        for name, p in zip(names, parts)]

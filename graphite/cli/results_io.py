@@ -7,11 +7,11 @@ import os
 import platform
 import subprocess
 import sys
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from graphite.fileio import atomic_write
 
-__all__ = ['write_json_atomic', 'read_json', 'environment', 'summarize_splits']
+__all__ = ['write_json_atomic', 'read_json', 'environment', 'summarize_splits', 'recorded_option']
 
 
 def write_json_atomic(path: str, obj: Any) -> None:
@@ -75,3 +75,15 @@ def environment(seed: int, threads: int) -> Dict[str, Any]:
         'seed': int(seed),
         'threads': int(threads),
     }
+
+
+def recorded_option(command: Optional[str], flag: str) -> List[str]:
+    """The values given to ``flag`` (``--flag value`` or ``--flag=value``) in a result's recorded ``command``, in
+    order; none when the command is missing or does not parse as a shell line."""
+    import shlex
+    try:
+        words = shlex.split(command or '')
+    except ValueError:
+        return []
+    return [w.split('=', 1)[1] if w.startswith(flag + '=') else words[i + 1]
+            for i, w in enumerate(words) if w.startswith(flag + '=') or (w == flag and i + 1 < len(words))]

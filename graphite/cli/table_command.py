@@ -65,12 +65,8 @@ SCHEDULE_KEYS = ('patience', 'eval_every', 'undirected')
 
 def set_overrides(command: Optional[str]) -> List[str]:
     """The ``key=value`` overrides of a recorded ``graphite run`` command (``--set``), schedule keys left out."""
-    import shlex
-    try:
-        words = shlex.split(command or '')
-    except ValueError:
-        return []
-    pairs = [words[i + 1] for i, w in enumerate(words[:-1]) if w == '--set' and '=' in words[i + 1]]
+    from graphite.cli.results_io import recorded_option
+    pairs = [p for p in recorded_option(command, '--set') if '=' in p]
     return [p for p in pairs if p.split('=', 1)[0] not in SCHEDULE_KEYS]
 
 
