@@ -66,7 +66,7 @@ def _versions() -> Dict[str, str]:
 def save_model(model: nn.Module, directory: PathLike, *, model_name: str, hidden_channels: int, in_channels: int,
                num_classes: int, model_kwargs: Optional[Dict[str, Any]] = None, dataset: Optional[str] = None,
                transform: Optional[str] = None, transform_options: Optional[Dict[str, Any]] = None,
-               extra: Optional[Dict[str, Any]] = None) -> Path:
+               preprocess: Optional[Dict[str, bool]] = None, extra: Optional[Dict[str, Any]] = None) -> Path:
     """Write ``model`` to ``directory`` (created if needed; an earlier saved model there is replaced).
 
     Args:
@@ -80,6 +80,8 @@ def save_model(model: nn.Module, directory: PathLike, *, model_name: str, hidden
         dataset (str, optional): name of the training dataset (recorded, and quoted in error messages).
         transform (str, optional): ``None`` or ``'graphite'``: the transform :func:`predict` applies to a raw graph.
         transform_options (dict, optional): the :class:`graphite.Graphite` options of that transform.
+        preprocess (dict, optional): the options of :func:`graphite.preprocessing.preprocess` the model was trained
+            with (``normalize_features``, ``undirected``); :func:`predict` applies them to a raw graph first.
         extra (dict, optional): any JSON-serialisable metadata (metrics, split, seed, training options...).
 
     Returns:
@@ -93,12 +95,17 @@ def save_model(model: nn.Module, directory: PathLike, *, model_name: str, hidden
     get_model(model_name)  # KeyError for unknown names
     if transform not in (None, 'graphite'):
         raise ValueError(f"transform must be None or 'graphite', got {transform!r}")
+    from graphite.preprocessing import PREPROCESS_KEYS
+    unknown = sorted(set(preprocess or {}) - set(PREPROCESS_KEYS))
+    if unknown:
+        raise ValueError(f'unknown preprocess option(s) {unknown}; expected some of {list(PREPROCESS_KEYS)}')
     config = {
         'format': _FORMAT, 'format_version': FORMAT_VERSION,
         'model': {'name': model_name.lower(), 'in_channels': int(in_channels), 'hidden_channels': int(hidden_channels),
                   'out_channels': int(num_classes), 'kwargs': dict(model_kwargs or {})},
         'dataset': {'name': dataset, 'num_features': int(in_channels), 'num_classes': int(num_classes)},
         'transform': {'name': transform, 'options': dict(transform_options or {}) if transform else {}},
+        'preprocess': {k: bool(v) for k, v in (preprocess or {}).items() if v},
         'versions': _versions(),
         'created': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
         'extra': dict(extra or {}),
@@ -174,7 +181,7 @@ def run_model_saver(directory: PathLike, extra: Optional[Dict[str, Any]] = None)
     best-validation model to ``directory/split-<k>/`` (``info``: :func:`save_model`'s keyword arguments plus the
     split's metadata and metrics, recorded with ``extra`` in the config's ``extra``)."""
     keys = ('model_name', 'hidden_channels', 'in_channels', 'num_classes', 'model_kwargs', 'dataset', 'transform',
-            'transform_options')
+            'transform_options', 'preprocess')
 
     def save(model: nn.Module, info: Dict[str, Any]) -> Path:
         meta = {**{k: v for k, v in info.items() if k not in keys}, **(extra or {})}
@@ -235,8 +242,8 @@ def predict(model_dir: PathLike, data, *, embeddings: bool = False, loaded: Opti
     """Class probabilities (or node embeddings) of a saved model on a graph.
 
     ``data`` is a :class:`~torch_geometric.data.Data` or a dataset name for :func:`graphite.datasets.load`. A raw
-    graph is transformed as at training time (the saved GRAPHITE options); a graph that already carries
-    ``edge_type`` is used as is.
+    graph is preprocessed and transformed as at training time (the saved preprocessing and GRAPHITE options); a graph
+    that already carries ``edge_type`` is used as is.
 
     Args:
         model_dir (str or PathLike): the saved-model folder.
@@ -266,6 +273,9 @@ def predict(model_dir: PathLike, data, *, embeddings: bool = False, loaded: Opti
             f'input features, but {name!r} has {width}: a saved model only applies to graphs with the same feature '
             f'columns')
     transform = config['transform']
+    if getattr(data, 'edge_type', None) is None:
+        from graphite.preprocessing import preprocess
+        data = preprocess(data, **config.get('preprocess', {}))  # absent in files written before it was recorded
     if transform['name'] == 'graphite' and getattr(data, 'edge_type', None) is None:
         from graphite import Graphite
         data = Graphite(**transform['options'])(data)

@@ -44,15 +44,21 @@ def _csv(path):
     return np.loadtxt(path, delimiter=',', skiprows=1)
 
 
-@pytest.mark.parametrize('model,transform', [('graphite', 'graphite'), ('gcn', 'none')])
-def test_cli_round_trip_gives_the_runners_predictions(model, transform, make_graph, spy_models, tmp_path, monkeypatch,
-                                                      capsys):
+PREPROCESSED = ['--set', 'normalize_features=true', '--set', 'undirected=true']
+
+
+@pytest.mark.parametrize('model,transform,sets', [('graphite', 'graphite', []), ('gcn', 'none', []),
+                                                  ('gcn', 'none', PREPROCESSED)])
+def test_cli_round_trip_gives_the_runners_predictions(model, transform, sets, make_graph, spy_models, tmp_path,
+                                                      monkeypatch, capsys):
+    """The saved model predicts on the raw graph what the runner's model did, repeating the recorded preprocessing
+    (row-normalised features, the graph made undirected) before any transform."""
     toy = make_graph(num_nodes=40, num_features=10, num_edges=100, density=0.3, num_splits=2, seed=1)
     _fake_load(monkeypatch, {'cornell': toy})
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv('GRAPHITE_HOME', raising=False)
     assert cli.main(['run', '--dataset', 'cornell', '--model', model, '--transform', transform, '--splits', '0-1',
-                     '--out', 'r.json', '--save-model', 'models', *FAST]) == 0
+                     '--out', 'r.json', '--save-model', 'models', *FAST, *sets]) == 0
     result = json.loads((tmp_path / 'r.json').read_text())
     assert sorted(p.name for p in (tmp_path / 'models').iterdir()) == ['split-0', 'split-1']
     for k, split in enumerate((0, 1)):
@@ -61,6 +67,7 @@ def test_cli_round_trip_gives_the_runners_predictions(model, transform, make_gra
         config = json.loads((folder / 'config.json').read_text())
         assert config['dataset'] == {'name': 'cornell', 'num_features': 10, 'num_classes': 3}
         assert config['transform']['name'] == (None if transform == 'none' else 'graphite')
+        assert config['preprocess'] == ({'normalize_features': True, 'undirected': True} if sets else {})
         extra = config['extra']
         assert extra['split'] == split and extra['best_step'] == best_step == result['best_steps'][k]
         assert extra['val'] == val == result['per_split_val'][k] and extra['test'] == result['per_split'][k]

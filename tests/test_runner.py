@@ -257,6 +257,24 @@ def test_run_command_names_result_files_like_the_loader(toy, tmp_path, monkeypat
     assert json.loads((tmp_path / 'results' / 'cornell-mlp.json').read_text())['dataset'] == 'cornell'
 
 
+def test_normalize_features_equals_pyg_normalize_features(toy):
+    """``normalize_features: true`` gives the numbers of the same run on the graph PyG's ``NormalizeFeatures`` returns
+    (rows summing to 1), leaves the caller's graph unchanged, and is refused with the GRAPHITE transform, which needs
+    binary features and has its own ``graph_node_features=normalize``."""
+    import torch_geometric.transforms as T
+    params = dict(hidden_channels=8, epochs=6, eval_every=2, patience=0)
+    x = toy.x.clone()
+    a = run('toy', 'gcn', None, {**params, 'normalize_features': True}, splits='0', data=toy, progress=False)
+    assert torch.equal(toy.x, x)
+    b = run('toy', 'gcn', None, params, splits='0', data=T.NormalizeFeatures()(toy.clone()), progress=False)
+    c = run('toy', 'gcn', None, params, splits='0', data=toy, progress=False)
+    assert a['per_split_val'] == b['per_split_val'] and a['per_split'] == b['per_split']
+    assert c['per_split_val'] != a['per_split_val'] or c['per_split'] != a['per_split']
+    with pytest.raises(ValueError, match='graph_node_features=normalize'):
+        run('toy', 'graphite', 'graphite', {**params, 'normalize_features': True}, splits='0', data=toy,
+            progress=False)
+
+
 def test_undirected_option_equals_a_graph_made_undirected_by_pyg(toy):
     """``undirected: true`` (tunedGNN's preprocessing of the filtered graphs) gives the numbers of the same run on the
     graph that PyG's ``to_undirected`` returns; the option's default leaves the graph as stored."""

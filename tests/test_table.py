@@ -114,8 +114,11 @@ def test_runs_on_the_undirected_graph_get_their_own_row():
     plain = {**_node('chameleon-filtered', 'graphite', 'graphite', [0.45, 0.46]), '_path': 'a.json'}
     sym = {**_node('chameleon-filtered', 'graphite', 'graphite', [0.48, 0.47]), '_path': 'b.json'}
     sym['config'] = {'undirected': True}
-    labels = sorted(row['model'] for row in node_rows([plain, sym]))
-    assert labels == ['graphite', 'graphite (undirected)']
+    norm = {**_node('chameleon-filtered', 'graphite', None, [0.44, 0.47]), '_path': 'c.json',
+            'config': {'normalize_features': True},
+            'command': 'graphite run --dataset chameleon-filtered --set normalize_features=true'}
+    labels = sorted(row['model'] for row in node_rows([plain, sym, norm]))
+    assert labels == ['graphite', 'graphite (normalised features)', 'graphite (undirected)']
 
 
 def test_study_winners_and_set_overrides_are_labelled_with_their_budget():

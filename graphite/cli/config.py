@@ -48,6 +48,7 @@ TRAINING_DEFAULTS: Dict[str, Any] = {
     'fanout': None,        # neighbours per hop of a mini-batch, e.g. [15, 10] or '15,10' (default [15, 10])
     'feature_fanout': None,  # at most this many neighbours around a feature node per hop (default: no cap)
     'undirected': False,   # make the graph undirected before any transform (tunedGNN's preprocessing of *-filtered)
+    'normalize_features': False,  # row-normalise x (PyG NormalizeFeatures) on the original graph; no transform
     'transform_options': {},
 }
 

@@ -77,27 +77,26 @@ _PREPARED: Dict[tuple, tuple] = {}
 
 
 def prepare(data, transform: Optional[str], transform_options: Optional[Dict[str, Any]] = None,
-            undirected: bool = False) -> PreparedData:
+            undirected: bool = False, normalize_features: bool = False) -> PreparedData:
     """The :class:`PreparedData` for ``data`` under ``transform``, built once per ``data`` object.
 
-    ``undirected=True`` first makes the graph undirected (:func:`torch_geometric.utils.to_undirected`: every edge in
-    both directions, duplicates merged), as tunedGNN does for the filtered Chameleon/Squirrel graphs, which store each
-    edge once; only a graph without a transform's feature nodes can be made undirected this way.
+    ``normalize_features`` and ``undirected`` are applied first, by :func:`graphite.preprocessing.preprocess`;
+    ``normalize_features`` needs ``transform=None`` (the GRAPHITE transform needs binary features and has its own
+    ``transform_options: {graph_node_features: normalize}``).
     """
     transform_options = transform_options or {}
-    key = (id(data), transform, repr(sorted(transform_options.items())), bool(undirected))
+    key = (id(data), transform, repr(sorted(transform_options.items())), bool(undirected), bool(normalize_features))
     hit = _PREPARED.get(key)
     if hit is not None and hit[0]() is data:
         return hit[1]
     for k in [k for k, (ref, _) in _PREPARED.items() if ref() is None]:
         del _PREPARED[k]
     source = data
-    if undirected:
-        if getattr(data, 'edge_type', None) is not None:
-            raise ValueError('undirected=True needs the original graph, not one already transformed by Graphite()')
-        from torch_geometric.utils import to_undirected
-        data = copy.copy(data)
-        data.edge_index = to_undirected(data.edge_index, num_nodes=data.num_nodes)
+    if normalize_features and transform not in (None, 'none'):
+        raise ValueError('normalize_features=True needs a run without a transform; with the GRAPHITE transform use '
+                         'transform_options graph_node_features=normalize')
+    from graphite.preprocessing import preprocess
+    data = preprocess(data, normalize_features=normalize_features, undirected=undirected)
     prepared = PreparedData(data, transform, transform_options)
     _PREPARED[key] = (weakref.ref(source), prepared)
     return prepared

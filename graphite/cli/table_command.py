@@ -59,8 +59,8 @@ def is_linkpred(res: Dict[str, Any]) -> bool:
     return isinstance(res.get('metrics'), dict)
 
 
-#: ``--set`` keys that change the schedule only: not part of a row's label
-SCHEDULE_KEYS = ('patience', 'eval_every', 'undirected')
+#: ``--set`` keys that change the schedule only, or that the label names in its own words: not listed as overrides
+SCHEDULE_KEYS = ('patience', 'eval_every', 'undirected', 'normalize_features')
 
 
 def set_overrides(command: Optional[str]) -> List[str]:
@@ -121,6 +121,8 @@ def node_rows(results: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         config = r.get('config') or {}
         if config.get('undirected'):  # run on the graph made undirected (--set undirected=true)
             label += ' (undirected)'
+        if config.get('normalize_features'):  # row-normalised features (--set normalize_features=true)
+            label += ' (normalised features)'
         rows.append({
             'dataset': r['dataset'], 'model': label,
             'steps': config.get('epochs'),
