@@ -273,12 +273,12 @@ def predict(model_dir: PathLike, data, *, embeddings: bool = False, loaded: Opti
             f'input features, but {name!r} has {width}: a saved model only applies to graphs with the same feature '
             f'columns')
     transform = config['transform']
-    if getattr(data, 'edge_type', None) is None:
+    if getattr(data, 'edge_type', None) is None:  # a raw graph: preprocess and transform it as at training time
         from graphite.preprocessing import preprocess
         data = preprocess(data, **config.get('preprocess', {}))  # absent in files written before it was recorded
-    if transform['name'] == 'graphite' and getattr(data, 'edge_type', None) is None:
-        from graphite import Graphite
-        data = Graphite(**transform['options'])(data)
+        if transform['name'] == 'graphite':
+            from graphite import Graphite
+            data = Graphite(**transform['options'])(data)
     from graphite.layout import graph_node_mask
     graph = graph_node_mask(data)  # the feature nodes of the transform are dropped from the output
     device = next(model.parameters()).device

@@ -215,8 +215,8 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
         from graphite.datasets import load
         with D.main_first(ctx):  # rank 0 downloads/processes the dataset, the others then read its files
             data = load(dataset)
-    cpu_prep = prepare(data, transform, train.get('transform_options') or {}, bool(train.get('undirected')),
-                       bool(train.get('normalize_features')))
+    preprocessing = {k: bool(train.get(k)) for k in PREPROCESS_KEYS}  # applied here, recorded with saved models
+    cpu_prep = prepare(data, transform, train.get('transform_options') or {}, **preprocessing)
     prep = cpu_prep.to(device)
     split_ids = parse_splits(splits, prep.num_splits)
     metric = metric_for(dataset)
@@ -248,7 +248,7 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
                 'model_name': model.lower(), 'hidden_channels': int(train['hidden_channels']),
                 'in_channels': prep.x.size(1), 'num_classes': prep.num_classes, 'model_kwargs': model_kwargs,
                 'dataset': dataset, 'transform': transform, 'transform_options': train.get('transform_options') or {},
-                'preprocess': {k: bool(train.get(k)) for k in PREPROCESS_KEYS},
+                'preprocess': preprocessing,
                 'config': dict(params), 'split': split, 'seed': seed + split, 'metric': metric, 'val': val,
                 'test': test, 'best_step': best_step, 'steps': steps})
         result['splits'].append(split)
