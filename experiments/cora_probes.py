@@ -1,4 +1,4 @@
-"""Three validation-only probes of ideas beyond the searched spaces, on a committed config (session 13, Cora).
+"""Validation-only probes of ideas beyond the searched spaces, on a committed config (sessions 13 and 16, Cora).
 
 Usage::
 
@@ -15,6 +15,10 @@ recorded in the JSON for the record but is not what the probe decides on.
   fraction ``rate`` of the training nodes hide their label and are the loss targets; at evaluation every training
   label is visible.
 * ``select-by-loss``: the checkpoint with the lowest validation loss instead of the highest validation accuracy.
+* ``seed-ensemble``: ``--members`` models per split, member ``m`` seeded ``seed + s + 10007 m`` (member 0 is the base
+  run), their softmax outputs at each one's best-validation checkpoint averaged; one row per ensemble size.
+* ``weight-decay-groups``: Adam weight decay ``a`` on the input layer (``lin_in``) and ``b`` on every other parameter
+  (``--decays a:b ...``), as GCN's own code decays only its first layer; the base row is the config's one decay.
 
 A split stops when neither checkpoint improved for ``patience`` steps, so a split may train a little longer than
 under ``graphite run`` (the base variant's numbers can differ slightly from the config's committed result).
@@ -47,17 +51,27 @@ def _acc(out, y, idx) -> float:
     return (out[idx].argmax(-1) == y[idx]).float().mean().item()
 
 
-def _train(args, train, kwargs, data, s, extra_in=0, inputs=None):
+def _train(args, train, kwargs, data, s, extra_in=0, inputs=None, seed=None, decays=None):
     """One split; ``inputs(step)`` gives ``(x, loss_index)`` per training step and ``inputs(None)`` the evaluation
-    input. Returns the best-accuracy and best-loss checkpoints as ``(val, test, step, softmax)``."""
+    input; ``seed`` replaces ``args.seed + s``; ``decays = (a, b)`` decays ``lin_in`` by ``a`` and the rest by ``b``.
+    Returns the best-accuracy and best-loss checkpoints as ``(val, test, step, softmax)``."""
     from graphite.nn import get_model, transductive_kwargs
-    torch.manual_seed(args.seed + s)
-    np.random.seed(args.seed + s)
+    seed = args.seed + s if seed is None else seed
+    torch.manual_seed(seed)
+    np.random.seed(seed)
     tr, va, te = _masks(data, s)
     y, ei, C = data.y, data.edge_index, int(data.y.max()) + 1
     cls = get_model(args.model)
     model = cls(data.x.size(1) + extra_in, int(train['hidden_channels']), C, **transductive_kwargs(cls, kwargs))
-    opt = torch.optim.Adam(model.parameters(), lr=float(train['lr']), weight_decay=float(train['weight_decay']))
+    params = model.parameters()
+    if decays is not None:
+        named = list(model.named_parameters())
+        first = [p for n, p in named if n.startswith('lin_in.')]
+        if not first:
+            raise ValueError(f'{args.model} has no input layer lin_in to decay apart')
+        params = [{'params': first, 'weight_decay': decays[0]},
+                  {'params': [p for n, p in named if not n.startswith('lin_in.')], 'weight_decay': decays[1]}]
+    opt = torch.optim.Adam(params, lr=float(train['lr']), weight_decay=float(train['weight_decay']))
     inputs = inputs or (lambda step: (data.x.float(), tr))
     x_eval = inputs(None)[0]
     by_acc, by_loss, best_loss = (-1.0, 0.0, 0, None), (0.0, 0.0, 0, None), float('inf')
@@ -136,7 +150,35 @@ def select_by_loss(args, train, kwargs, data, splits):
             {'variant': 'lowest validation loss', 'val': [b[0] for _, b in runs], 'test': [b[1] for _, b in runs]}]
 
 
-PROBES = {'correct-smooth': correct_smooth, 'label-input': label_input, 'select-by-loss': select_by_loss}
+def seed_ensemble(args, train, kwargs, data, splits):
+    soft = {s: [_train(args, train, kwargs, data, s, seed=args.seed + s + 10007 * m)[0] for m in range(args.members)]
+            for s in splits}
+    rows = [{'variant': 'single models (mean over members)', 'val': [np.mean([r[0] for r in soft[s]]) for s in splits],
+             'test': [np.mean([r[1] for r in soft[s]]) for s in splits]}]
+    for k in range(1, args.members + 1):
+        val, test = [], []
+        for s in splits:
+            _, va, te = _masks(data, s)
+            p = sum(r[3] for r in soft[s][:k])
+            val.append(_acc(p, data.y, va))
+            test.append(_acc(p, data.y, te))
+        rows.append({'variant': f'ensemble of {k} seed(s)', 'val': val, 'test': test})
+    return rows
+
+
+def weight_decay_groups(args, train, kwargs, data, splits):
+    rows = []
+    for spec in [None] + args.decays:
+        decays = None if spec is None else tuple(float(v) for v in spec.split(':'))
+        runs = [_train(args, train, kwargs, data, s, decays=decays)[0] for s in splits]
+        name = f"one decay {train['weight_decay']:g}" if decays is None else \
+            f'decay {decays[0]:g} on lin_in, {decays[1]:g} on the rest'
+        rows.append({'variant': name, 'val': [r[0] for r in runs], 'test': [r[1] for r in runs]})
+    return rows
+
+
+PROBES = {'correct-smooth': correct_smooth, 'label-input': label_input, 'select-by-loss': select_by_loss,
+          'seed-ensemble': seed_ensemble, 'weight-decay-groups': weight_decay_groups}
 
 
 def main(argv=None) -> int:
@@ -148,6 +190,9 @@ def main(argv=None) -> int:
     ap.add_argument('--splits', default='0-9')
     ap.add_argument('--probes', default='correct-smooth,label-input,select-by-loss')
     ap.add_argument('--rates', type=float, nargs='+', default=[0.0, 0.5, 0.9])
+    ap.add_argument('--members', type=int, default=5, help='seed-ensemble: models per split')
+    ap.add_argument('--decays', nargs='+', default=['0.0061:0', '0.02:0.0005', '0.003:0'],
+                    help='weight-decay-groups: lin_in:rest decay pairs')
     ap.add_argument('--out', help='write every variant with its per-split validation and test accuracy here')
     args = ap.parse_args(argv)
     torch.set_num_threads(1)

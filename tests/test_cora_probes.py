@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 import pytest
+import torch
 import yaml
 
 from graphite.cli.runner import run
@@ -43,3 +44,41 @@ def test_probe_rows_match_graphite_run(probes, make_graph, tmp_path, monkeypatch
             assert len(r['val']) == len(r['test']) == 3 and all(0 <= v <= 1 for v in r['val'] + r['test'])
     means = [np.mean(r['val']) for r in res['probes']['correct-smooth']]
     assert means == sorted(means, reverse=True)  # rows are ranked by validation, the only thing a probe decides on
+
+
+def test_seed_ensemble_and_decay_groups_match_graphite_run(probes, make_graph, tmp_path, monkeypatch):
+    import graphite.datasets
+    toy = make_graph(num_nodes=40, num_features=10, num_edges=100, density=0.3, num_splits=2, seed=2)
+    monkeypatch.setattr(graphite.datasets, 'load', lambda name, **kw: toy)
+    cfg = tmp_path / 'c.yaml'
+    cfg.write_text(yaml.safe_dump({'dataset': 'cora', 'model': 'graphite', 'transform': None, 'params': PARAMS}))
+    out = tmp_path / 'p.json'
+    assert probes.main(['--config', str(cfg), '--seed', '3', '--splits', '0-1', '--probes',
+                        'seed-ensemble,weight-decay-groups', '--members', '2', '--decays', '0.0005:0.0005', '0.5:0',
+                        '--out', str(out)]) == 0
+    rows = {name: {r['variant']: r for r in rs} for name, rs in json.loads(out.read_text())['probes'].items()}
+    ens, wd = rows['seed-ensemble'], rows['weight-decay-groups']
+    # member m of split s is graphite run's split s with base seed 3 + 10007 m
+    soft = {}  # (member, split) -> softmax of graphite run's best-validation model
+
+    def keep(m):
+        def on_model(model, info):
+            with torch.no_grad():
+                soft[m, info['split']] = torch.softmax(model(toy.x.float(), toy.edge_index), -1)
+        return on_model
+    refs = [run('cora', 'graphite', None, dict(PARAMS), splits='0-1', seed=3 + 10007 * m, progress=False, data=toy,
+                on_model=keep(m)) for m in range(2)]
+    pair = [((soft[0, s] + soft[1, s]).argmax(-1)[toy.val_mask[:, s]] == toy.y[toy.val_mask[:, s]]).float().mean()
+            for s in range(2)]
+    assert ens['ensemble of 2 seed(s)']['val'] == pytest.approx([float(v) for v in pair])
+    assert ens['ensemble of 1 seed(s)']['val'] == pytest.approx(refs[0]['per_split_val'])
+    assert ens['ensemble of 1 seed(s)']['test'] == pytest.approx(refs[0]['per_split'])
+    assert ens['single models (mean over members)']['val'] == pytest.approx(
+        np.mean([r['per_split_val'] for r in refs], 0))
+    assert set(ens) == {'single models (mean over members)', 'ensemble of 1 seed(s)', 'ensemble of 2 seed(s)'}
+    # the config's one decay written as two equal groups is the same optimiser: graphite run's numbers (the oracle)
+    base = run('cora', 'graphite', None, dict(PARAMS), splits='0-1', seed=3, progress=False, data=toy)
+    for name in ('one decay 0.0005', 'decay 0.0005 on lin_in, 0.0005 on the rest'):
+        assert wd[name]['val'] == pytest.approx(base['per_split_val'])
+        assert wd[name]['test'] == pytest.approx(base['per_split'])
+    assert 'decay 0.5 on lin_in, 0 on the rest' in wd
