@@ -23,13 +23,18 @@ def probes():
     return mod
 
 
-def test_probe_rows_match_graphite_run(probes, make_graph, tmp_path, monkeypatch):
+def _toy_setup(make_graph, tmp_path, monkeypatch, num_splits, seed):
+    """A toy graph served as 'cora', a config of PARAMS for it, and the probes' output path."""
     import graphite.datasets
-    toy = make_graph(num_nodes=40, num_features=10, num_edges=100, density=0.3, num_splits=3, seed=1)
+    toy = make_graph(num_nodes=40, num_features=10, num_edges=100, density=0.3, num_splits=num_splits, seed=seed)
     monkeypatch.setattr(graphite.datasets, 'load', lambda name, **kw: toy)
     cfg = tmp_path / 'c.yaml'
     cfg.write_text(yaml.safe_dump({'dataset': 'cora', 'model': 'graphite', 'transform': None, 'params': PARAMS}))
-    out = tmp_path / 'p.json'
+    return toy, cfg, tmp_path / 'p.json'
+
+
+def test_probe_rows_match_graphite_run(probes, make_graph, tmp_path, monkeypatch):
+    toy, cfg, out = _toy_setup(make_graph, tmp_path, monkeypatch, num_splits=3, seed=1)
     assert probes.main(['--config', str(cfg), '--seed', '5', '--splits', '0-2', '--rates', '0', '0.5',
                         '--out', str(out)]) == 0
     res = json.loads(out.read_text())
@@ -47,12 +52,7 @@ def test_probe_rows_match_graphite_run(probes, make_graph, tmp_path, monkeypatch
 
 
 def test_seed_ensemble_and_decay_groups_match_graphite_run(probes, make_graph, tmp_path, monkeypatch):
-    import graphite.datasets
-    toy = make_graph(num_nodes=40, num_features=10, num_edges=100, density=0.3, num_splits=2, seed=2)
-    monkeypatch.setattr(graphite.datasets, 'load', lambda name, **kw: toy)
-    cfg = tmp_path / 'c.yaml'
-    cfg.write_text(yaml.safe_dump({'dataset': 'cora', 'model': 'graphite', 'transform': None, 'params': PARAMS}))
-    out = tmp_path / 'p.json'
+    toy, cfg, out = _toy_setup(make_graph, tmp_path, monkeypatch, num_splits=2, seed=2)
     assert probes.main(['--config', str(cfg), '--seed', '3', '--splits', '0-1', '--probes',
                         'seed-ensemble,weight-decay-groups', '--members', '2', '--decays', '0.0005:0.0005', '0.5:0',
                         '--out', str(out)]) == 0
