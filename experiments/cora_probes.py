@@ -155,15 +155,16 @@ def seed_ensemble(args, train, kwargs, data, splits):
             for s in splits}
     rows = [{'variant': 'single models (mean over members)', 'val': [np.mean([r[0] for r in soft[s]]) for s in splits],
              'test': [np.mean([r[1] for r in soft[s]]) for s in splits]}]
-    for k in range(1, args.members + 1):
-        val, test = [], []
-        for s in splits:
-            _, va, te = _masks(data, s)
-            p = sum(r[3] for r in soft[s][:k])
-            val.append(_acc(p, data.y, va))
-            test.append(_acc(p, data.y, te))
-        rows.append({'variant': f'ensemble of {k} seed(s)', 'val': val, 'test': test})
-    return rows
+    sizes = range(1, args.members + 1)
+    val, test = {k: [] for k in sizes}, {k: [] for k in sizes}
+    for s in splits:
+        _, va, te = _masks(data, s)
+        p = 0
+        for k, member in zip(sizes, soft[s]):  # p: the summed softmax of the first k members
+            p = p + member[3]
+            val[k].append(_acc(p, data.y, va))
+            test[k].append(_acc(p, data.y, te))
+    return rows + [{'variant': f'ensemble of {k} seed(s)', 'val': val[k], 'test': test[k]} for k in sizes]
 
 
 def weight_decay_groups(args, train, kwargs, data, splits):
