@@ -59,11 +59,12 @@ def main():
         losses = train(batch_size, ctx, kill_at)
     except D.DistributedError as e:
         print(f'graphite: error: {e}', file=sys.stderr)
-        sys.exit(D.exit_after_failure(3))
+        sys.exit(D.end_process(3))
     if ctx.is_main:
         with open(out, 'w') as f:
             json.dump({'losses': losses}, f)
     D.shutdown(ctx)
+    D.end_process(0)  # as `graphite run --distributed` ends
 
 
 if __name__ == '__main__':

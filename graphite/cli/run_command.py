@@ -145,7 +145,7 @@ def main(args) -> int:
     if main_rank:
         print(f"graphite run: {args.dataset} / {args.model}{' + GRAPHITE' if transform else ''} "
               f"(config {cfg['path']}) -> {out}", file=sys.stderr)
-    from graphite.cli.distributed import DistributedError, exit_after_failure
+    from graphite.cli.distributed import DistributedError, end_process
     try:
         result = run(args.dataset, args.model, transform, cfg['params'], splits=args.splits, seed=args.seed,
                      progress=not args.no_progress, on_split=save, device=getattr(args, 'device', 'auto'),
@@ -156,7 +156,7 @@ def main(args) -> int:
         return 130
     except DistributedError as e:  # a peer rank died or hung: one line on every surviving rank
         print(f'graphite: error: {e}', file=sys.stderr)
-        return exit_after_failure(1)
+        return end_process(1)
     if main_rank:
         print(format_table(result))
-    return 0
+    return end_process(0)  # a rank that joined a process group ends here, without gloo's teardown
