@@ -675,3 +675,88 @@ def test_config_files_accept_same_as_and_tune_reads_the_model_from_the_file(tmp_
     path.write_text(yaml.safe_dump({k: v for k, v in spec.items() if k != 'model'}))
     with pytest.raises(ConfigError, match='no `model:` in the file; pass --model'):
         load_tune_config(args)
+
+
+# ------------------------------------------------------------------------------------------- transform options
+def test_search_space_reaches_into_transform_options():
+    """``transform_options.<option>`` searches one option of the GRAPHITE transform: the sampled value lands in
+    ``params['transform_options']`` next to the options the config fixed, and exports / enqueues read it there."""
+    from graphite.cli.tuning.search_space import apply_values, lookup
+    from graphite.cli.tuning.summary import best_config
+    params = {'lr': 0.01, 'transform_options': {'graph_node_features': 'zeros'}}
+    spec = {'transform_options.min_count': {'type': 'int', 'low': 1, 'high': 9},
+            'lr': {'type': 'float', 'low': 1e-3, 'high': 1e-1, 'log': True}}
+    space = SearchSpace(spec, params=params)
+    study = optuna.create_study(direction='maximize', sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(6):
+        trial = study.ask()
+        merged = apply_values(params, space.suggest(trial))
+        assert merged['transform_options'] == {'graph_node_features': 'zeros',
+                                               'min_count': trial.params['transform_options.min_count']}
+        study.tell(trial, -abs(merged['transform_options']['min_count'] - 4))
+    assert params == {'lr': 0.01, 'transform_options': {'graph_node_features': 'zeros'}}  # not modified in place
+    out = best_config(study, {'model': 'graphite', 'params': params, 'search': spec})
+    assert out['params']['transform_options'] == {'graph_node_features': 'zeros',
+                                                  'min_count': study.best_params['transform_options.min_count']}
+    assert space.values_of(out['params']) == study.best_params  # an export enqueues as the trial it came from
+    assert lookup(out['params'], 'lr') == out['params']['lr']
+    with pytest.raises(KeyError, match="no value for the searched parameter 'transform_options.min_count'"):
+        space.values_of({'lr': 0.01, 'transform_options': {}})
+    with pytest.raises(KeyError, match="searches an option of 'lr', which is not a mapping"):
+        SearchSpace({'lr.x': {'type': 'int', 'low': 1, 'high': 2}}, params=params)
+    # a null `transform_options` (the runner's default is an empty mapping) starts empty
+    assert apply_values({'transform_options': None}, {'transform_options.min_count': 3}) == {
+        'transform_options': {'min_count': 3}}
+
+
+def test_config_searches_and_overrides_transform_options(tmp_path):
+    from graphite.cli.config import ConfigError, load_config
+    path = tmp_path / 'c.yaml'
+    path.write_text(yaml.safe_dump({
+        'model': 'graphite', 'transform': 'graphite',
+        'params': {'transform_options': {'graph_node_features': 'zeros'}},
+        'search': {'transform_options.max_count': {'type': 'categorical', 'choices': [None, 50]}}}))
+    cfg = load_config('cornell', 'graphite', path=str(path), overrides=['transform_options.min_count=2'])
+    assert cfg['params']['transform_options'] == {'graph_node_features': 'zeros', 'min_count': 2}
+    assert 'transform_options.max_count' in cfg['search']
+    with pytest.raises(ConfigError, match="unknown override key 'transform_options.typo'"):
+        load_config('cornell', 'graphite', path=str(path), overrides=['transform_options.typo=2'])
+    path.write_text(yaml.safe_dump({'model': 'graphite', 'search': {
+        'transform_options.typo': {'type': 'int', 'low': 1, 'high': 2}}}))
+    with pytest.raises(ConfigError, match=r"unknown parameter 'transform_options.typo'.*min_count"):
+        load_config('cornell', 'graphite', path=str(path))
+
+
+def test_tune_searches_a_transform_option_end_to_end(studies, tmp_path, monkeypatch):
+    """Each trial's sampled ``min_count`` reaches :class:`graphite.Graphite` (recorded by a wrapper), and the exported
+    config runs with it: ``graphite run`` reproduces the best trial's validation score."""
+    if not os.environ.get('GRAPHITE_DATA'):
+        pytest.skip('GRAPHITE_DATA is not set (raw benchmark files needed for Cornell)')
+    monkeypatch.setenv('GRAPHITE_ROOT', str(tmp_path / 'datasets'))
+    import graphite
+    from graphite.cli.main import main
+    seen = []
+
+    class Recording(graphite.Graphite):
+        def __init__(self, **options):
+            seen.append(options)
+            super().__init__(**options)
+    monkeypatch.setattr(graphite, 'Graphite', Recording)
+    config = tmp_path / 'space.yaml'
+    config.write_text(yaml.safe_dump({
+        'model': 'gcn', 'transform': 'graphite',
+        'params': {'epochs': 15, 'patience': 0, 'transform_options': {'graph_node_features': 'zeros'}},
+        'search': {'transform_options.min_count': {'type': 'categorical', 'choices': [1, 3, 10]}}}))
+    best = tmp_path / 'best.yaml'
+    assert main(['tune', '--dataset', 'cornell', '--config', str(config), '--trials', '4', '--splits', '0',
+                 '--export', str(best), '--quiet', '--no-plots']) == 0
+    study = load('cornell-gcn-graphite')
+    sampled = [t.params['transform_options.min_count'] for t in study.trials]
+    # the prepared graph is built once per distinct option set and cached
+    assert sorted(map(repr, seen)) == sorted({repr({'graph_node_features': 'zeros', 'min_count': k}) for k in sampled})
+    exported = yaml.safe_load(best.read_text())['params']['transform_options']
+    assert exported == {'graph_node_features': 'zeros', 'min_count': study.best_params['transform_options.min_count']}
+    out = tmp_path / 'run.json'
+    assert main(['run', '--dataset', 'cornell', '--model', 'gcn', '--config', str(best), '--splits', '0', '--seed',
+                 str(study.best_trial.user_attrs['seed']), '--threads', '1', '--out', str(out), '--no-progress']) == 0
+    assert json.loads(out.read_text())['val_mean'] == pytest.approx(study.best_value, abs=1e-12)

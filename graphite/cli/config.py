@@ -26,12 +26,13 @@ from __future__ import annotations
 import copy
 import inspect
 import os
-from typing import Any, Dict, Iterable, Optional, Set
+from typing import Any, Dict, Iterable, List, Optional, Set
 
 import yaml
 
 __all__ = ['CONFIG_DIR', 'TRAINING_DEFAULTS', 'TOP_LEVEL_KEYS', 'load_config', 'find_config', 'parse_override',
-           'allowed_params', 'validate_params', 'config_label', 'ConfigError']
+           'allowed_params', 'searchable_params', 'transform_option_names', 'validate_params', 'config_label',
+           'ConfigError']
 
 #: the bundled configs (package data): ``<dataset>/<model>.yaml``, ``default/<model>.yaml``, ``linkpred/<dataset>.yaml``
 CONFIG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'configs')
@@ -80,6 +81,18 @@ def allowed_params(model: str) -> Set[str]:
     return names | set(TRAINING_DEFAULTS)
 
 
+def transform_option_names() -> List[str]:
+    """The options of :class:`graphite.Graphite` (the keys ``transform_options`` may hold)."""
+    from graphite.transform import Graphite
+    return [p for p in inspect.signature(Graphite.__init__).parameters if p != 'self']
+
+
+def searchable_params(model: str) -> Set[str]:
+    """Names a ``search:`` section or a ``key=value`` override may use for ``model``: :func:`allowed_params` and
+    ``transform_options.<option>`` for each option of :class:`graphite.Graphite`."""
+    return allowed_params(model) | {f'transform_options.{o}' for o in transform_option_names()}
+
+
 def validate_params(model: str, params: Dict[str, Any], where: str = 'params') -> None:
     """Raise :class:`ConfigError` naming every key of ``params`` that ``model`` does not understand."""
     if not isinstance(params, dict):
@@ -97,10 +110,11 @@ def _validate_search(search: Any, model: str) -> None:
         return
     if not isinstance(search, dict):
         raise ConfigError('search must be a mapping name -> {type, low, high, ...}')
-    allowed = allowed_params(model)
+    allowed = searchable_params(model)
     for name, spec in search.items():
         if name not in allowed:
-            raise ConfigError(f'search space names unknown parameter {name!r} for model {model!r}')
+            raise ConfigError(f'search space names unknown parameter {name!r} for model {model!r} (a transform '
+                              f'option is searched as transform_options.<option>, one of {transform_option_names()})')
         if isinstance(spec, dict) and 'same_as' in spec:  # a tie to another searched parameter
             if set(spec) != {'same_as'} or spec['same_as'] not in search or 'same_as' in search[spec['same_as']]:
                 raise ConfigError(f'search.{name}: {{same_as: X}} takes no other keys and X must be another searched '
@@ -241,10 +255,14 @@ def load_config(dataset: str, model: str, path: Optional[str] = None, overrides:
     validate_params(model, params, where=f'{path}: params')
     for item in overrides:
         key, value = parse_override(item)
-        if key not in allowed_params(model):
+        if key not in searchable_params(model):
             raise ConfigError(f'unknown override key {key!r} for model {model!r}; allowed: '
-                              f'{sorted(allowed_params(model))}')
-        params[key] = value
+                              f'{sorted(allowed_params(model))} and transform_options.<option>')
+        head, dot, option = key.partition('.')
+        if dot:  # transform_options.<option>: one option, the others kept
+            params[head] = {**(params.get(head) or {}), option: value}
+        else:
+            params[key] = value
     full = copy.deepcopy(TRAINING_DEFAULTS)
     full.update(params)
     _validate_search(raw.get('search'), model)

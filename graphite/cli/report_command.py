@@ -17,7 +17,6 @@ after. Graphs are symmetrised first unless ``--directed``. Runs in seconds on ev
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import sys
@@ -48,8 +47,8 @@ def parse_transform_options(items: List[str]) -> Dict[str, Any]:
     parameters of :class:`graphite.Graphite` (unknown keys -> :class:`ValueError` listing the known ones)."""
     import yaml
 
-    from graphite.transform import Graphite
-    known = [p for p in inspect.signature(Graphite.__init__).parameters if p != 'self']
+    from graphite.cli.config import transform_option_names
+    known = transform_option_names()
     out: Dict[str, Any] = {}
     for item in items:
         if '=' not in item:

@@ -23,6 +23,7 @@ from typing import Any, Callable, Dict, Mapping, Optional
 
 import optuna
 
+from graphite.cli.tuning.search_space import apply_values
 from graphite.cli.tuning.spec import TuneSpec
 
 __all__ = ['ObjectiveFn', 'TrialObjective', 'build_objective', 'validation_only']
@@ -115,7 +116,7 @@ class TrialObjective:
     def _run(self, trial: optuna.Trial) -> float:
         spec = self.spec
         sampled = spec.search.suggest(trial)
-        params = {**copy.deepcopy(spec.config['params']), **sampled}
+        params = apply_values(spec.config['params'], sampled)
         seed = spec.seed + trial.number
         trial.set_user_attr('seed', seed)
         trial.set_user_attr('worker', f'{os.uname().nodename}:{os.getpid()}')

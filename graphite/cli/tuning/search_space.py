@@ -26,6 +26,10 @@ Each entry becomes one Optuna distribution:
   ``input_dropout: {same_as: dropout}`` keeps a model's dropouts tied, as FAGCN ties them), so a space can
   contain another model's space exactly.
 
+A name ``head.key`` searches the option ``key`` of the mapping parameter ``head``, e.g.
+``transform_options.min_count: {type: int, low: 1, high: 20, log: true}`` searches one option of the GRAPHITE
+transform (:func:`apply_values` writes it into ``params['transform_options']``, the other options kept).
+
 Everything is validated up front, with an error that names the parameter: unknown ``type`` or keys, missing or
 non-numeric bounds, ``low > high``, ``log: true`` with ``low <= 0``, ``log`` together with ``step`` (Optuna
 cannot sample a stepped log scale), non-positive ``step``, empty or duplicate ``choices``, and a searched name
@@ -36,7 +40,7 @@ from __future__ import annotations
 import math
 from typing import Any, Dict, Iterable, Mapping, Optional
 
-__all__ = ['SearchSpace']
+__all__ = ['SearchSpace', 'apply_values', 'lookup']
 
 _TYPES = ('float', 'int', 'categorical')
 _KEYS = {
@@ -48,6 +52,36 @@ _KEYS = {
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def apply_values(params: Mapping[str, Any], values: Mapping[str, Any]) -> Dict[str, Any]:
+    """A copy of ``params`` with searched ``values`` set: ``name`` replaces ``params[name]``, ``head.key`` sets
+    ``key`` in a copy of the mapping ``params[head]`` (its other keys kept; a missing or null ``head`` starts empty)."""
+    import copy
+
+    out = copy.deepcopy(dict(params))
+    for name, value in values.items():
+        head, dot, key = name.partition('.')
+        if dot:
+            out[head] = {**(out.get(head) or {}), key: value}
+        else:
+            out[name] = value
+    return out
+
+
+def lookup(params: Mapping[str, Any], name: str) -> Any:
+    """``params[name]``, or ``params[head][key]`` for ``name = 'head.key'``.
+
+    Raises:
+        KeyError: no such value.
+    """
+    head, dot, key = name.partition('.')
+    if not dot:
+        return params[name]
+    inner = params.get(head) or {}
+    if not isinstance(inner, Mapping) or key not in inner:
+        raise KeyError(name)
+    return inner[key]
 
 
 class SearchSpace:
@@ -86,7 +120,11 @@ class SearchSpace:
             where = f'{source}: parameter {name!r}'
             if not isinstance(name, str) or not name:
                 raise TypeError(f'{source}: parameter names must be non-empty strings, got {name!r}')
-            if params is not None and name not in params:
+            head, dot, _ = name.partition('.')
+            if params is not None and dot and not (head in params and isinstance(params[head] or {}, Mapping)):
+                raise KeyError(f'{where} searches an option of {head!r}, which is not a mapping among the config '
+                               f'params ({", ".join(sorted(params)) or "none"})')
+            if params is not None and not dot and name not in params:
                 raise KeyError(f'{where} is searched but is not one of the config params '
                                f'({", ".join(sorted(params)) or "none"}); add a default value under `params:`')
             self.spec[name] = dict(entry) if isinstance(entry, Mapping) else entry
@@ -192,9 +230,10 @@ class SearchSpace:
         """
         values: Dict[str, Any] = {}
         for name, d in self.distributions.items():
-            if name not in params:
-                raise KeyError(f'{source}: no value for the searched parameter {name!r}')
-            value = params[name]
+            try:
+                value = lookup(params, name)
+            except KeyError:
+                raise KeyError(f'{source}: no value for the searched parameter {name!r}') from None
             try:
                 inside = d._contains(d.to_internal_repr(value))
             except (TypeError, ValueError):
@@ -203,8 +242,12 @@ class SearchSpace:
                 raise ValueError(f'{source}: {name}={value!r} is outside the search space ({self.spec[name]})')
             values[name] = value
         for name, target in self.tied.items():
-            if name in params and params[name] != values[target]:
-                raise ValueError(f'{source}: {name}={params[name]!r} differs from {target}={values[target]!r}, '
+            try:
+                value = lookup(params, name)
+            except KeyError:
+                continue
+            if value != values[target]:
+                raise ValueError(f'{source}: {name}={value!r} differs from {target}={values[target]!r}, '
                                  f'which the search space ties it to (same_as)')
         return values
 

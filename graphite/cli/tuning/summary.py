@@ -14,6 +14,7 @@ import optuna
 import yaml
 from optuna.trial import TrialState
 
+from graphite.cli.tuning.search_space import apply_values
 from graphite.cli.tuning.workers import best_trial_or_none
 from graphite.fileio import atomic_write
 
@@ -89,7 +90,7 @@ def best_config(study: optuna.Study, config: Mapping[str, Any]) -> Dict[str, Any
     """``config`` with ``params`` set to the best trial's values (the ``search`` section is kept)."""
     best = study.best_trial
     out = {k: copy.deepcopy(v) for k, v in config.items() if k != 'path'}  # `path`: where load_config found it
-    unknown = set(best.params) - set(out.get('params', {}))
+    unknown = {k for k in best.params if k.partition('.')[0] not in out.get('params', {})}  # head.key: head's
     if unknown:
         raise KeyError(f'best trial #{best.number} has parameters {sorted(unknown)} that are not in the config params')
     # stepped floats come back as low + k * step (0.6000000000000001): print them at 12 significant digits
@@ -98,7 +99,7 @@ def best_config(study: optuna.Study, config: Mapping[str, Any]) -> Dict[str, Any
     for name, entry in (out.get('search') or {}).items():  # `same_as` ties: not sampled, so not in best.params
         if isinstance(entry, Mapping) and entry.get('same_as') in tuned:
             tuned[name] = tuned[entry['same_as']]
-    out['params'] = {**out['params'], **tuned}
+    out['params'] = apply_values(out['params'], tuned)
     ua = best.user_attrs
     note = (f'tuned by graphite tune: study {study.study_name}, best of {len(study.trials)} trials (#{best.number}, '
             f'validation {ua.get("metric", "metric")} {best.value:.4f}, seed {ua.get("seed")}')
