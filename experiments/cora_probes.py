@@ -1,12 +1,13 @@
-"""Validation-only probes of ideas beyond the searched spaces, on a committed config (sessions 13 and 16, Cora).
+"""Validation-only probes of ideas beyond the searched spaces, on a committed config (sessions 13, 16, 17, Cora).
 
 Usage::
 
     GRAPHITE_DATA=../shared/data python experiments/cora_probes.py \
         --config experiments/configs/cora/graphite-study-s10-best.yaml --seed 34 --out cora-probes.json
 
-Each probe trains the config's model on every split (Adam, full batch, the config's schedule) and prints the mean
-validation accuracy of each variant; a variant would only be kept if it raised validation, so test accuracy is
+Each probe trains the config's model (Adam, full batch, the config's schedule) on every split of the graph that
+``graphite run`` builds (the config's transform, transform options and preprocessing) and prints the mean validation
+accuracy of each variant; a variant would only be kept if it raised validation, so test accuracy is
 recorded in the JSON for the record but is not what the probe decides on.
 
 * ``correct-smooth``: PyG's :class:`~torch_geometric.nn.models.CorrectAndSmooth` (Huang et al., ICLR 2021) applied to
@@ -17,6 +18,9 @@ recorded in the JSON for the record but is not what the probe decides on.
 * ``select-by-loss``: the checkpoint with the lowest validation loss instead of the highest validation accuracy.
 * ``seed-ensemble``: ``--members`` models per split, member ``m`` seeded ``seed + s + 10007 m`` (member 0 is the base
   run), their softmax outputs at each one's best-validation checkpoint averaged; one row per ensemble size.
+* ``held-out-ensemble``: ``seed-ensemble`` without its bias toward single models (a single model's validation is
+  the maximum over its own checkpoints, an ensemble's is not): each split's validation nodes are halved once (A, B);
+  every member chooses its checkpoint on A, and every row is scored on B, which no choice saw.
 * ``weight-decay-groups``: Adam weight decay ``a`` on the input layer (``lin_in``) and ``b`` on every other parameter
   (``--decays a:b ...``), as GCN's own code decays only its first layer; the base row is the config's one decay.
 
@@ -35,32 +39,40 @@ import torch.nn.functional as F
 
 
 def _setup(args):
+    """The config's training options, model options and its prepared graph (:func:`graphite.cli.prepared_data.prepare`:
+    the config's transform, transform options and preprocessing, as ``graphite run`` builds it)."""
     from graphite.cli.config import TRAINING_DEFAULTS, load_config
+    from graphite.cli.prepared_data import prepare
     from graphite.datasets import load
     cfg = load_config(args.dataset, args.model, path=args.config)
     train = {**TRAINING_DEFAULTS, **{k: v for k, v in cfg['params'].items() if k in TRAINING_DEFAULTS}}
     kwargs = {k: v for k, v in cfg['params'].items() if k not in TRAINING_DEFAULTS}
-    return cfg, train, kwargs, load(args.dataset)
+    prep = prepare(load(args.dataset), cfg['transform'], train.get('transform_options'),
+                   undirected=bool(train.get('undirected')), normalize_features=bool(train.get('normalize_features')))
+    return cfg, train, kwargs, prep
 
 
 def _masks(data, s):
-    return [getattr(data, n)[:, s].nonzero().view(-1) for n in ('train_mask', 'val_mask', 'test_mask')]
+    return [data.index[n][s] for n in ('train_mask', 'val_mask', 'test_mask')]
 
 
 def _acc(out, y, idx) -> float:
     return (out[idx].argmax(-1) == y[idx]).float().mean().item()
 
 
-def _train(args, train, kwargs, data, s, extra_in=0, inputs=None, seed=None, decays=None):
-    """One split; ``inputs(step)`` gives ``(x, loss_index)`` per training step and ``inputs(None)`` the evaluation
-    input; ``seed`` replaces ``args.seed + s``; ``decays = (a, b)`` decays ``lin_in`` by ``a`` and the rest by ``b``.
+def _train(args, train, kwargs, data, s, extra_in=0, inputs=None, seed=None, decays=None, select=None):
+    """One split of the prepared graph ``data``; ``inputs(step)`` gives ``(x, loss_index)`` per training step and
+    ``inputs(None)`` the evaluation input; ``seed`` replaces ``args.seed + s``; ``decays = (a, b)`` decays ``lin_in``
+    by ``a`` and the rest by ``b``; ``select`` (validation node indices) chooses the best-accuracy checkpoint on those
+    nodes instead of the whole validation set, and its first entry is the accuracy on them.
     Returns the best-accuracy and best-loss checkpoints as ``(val, test, step, softmax)``."""
     from graphite.nn import get_model, transductive_kwargs
     seed = args.seed + s if seed is None else seed
     torch.manual_seed(seed)
     np.random.seed(seed)
     tr, va, te = _masks(data, s)
-    y, ei, C = data.y, data.edge_index, int(data.y.max()) + 1
+    y, ei, et, C = data.y, data.edge_index, data.edge_type, data.num_classes
+    select = va if select is None else select
     cls = get_model(args.model)
     model = cls(data.x.size(1) + extra_in, int(train['hidden_channels']), C, **transductive_kwargs(cls, kwargs))
     params = model.parameters()
@@ -72,19 +84,19 @@ def _train(args, train, kwargs, data, s, extra_in=0, inputs=None, seed=None, dec
         params = [{'params': first, 'weight_decay': decays[0]},
                   {'params': [p for n, p in named if not n.startswith('lin_in.')], 'weight_decay': decays[1]}]
     opt = torch.optim.Adam(params, lr=float(train['lr']), weight_decay=float(train['weight_decay']))
-    inputs = inputs or (lambda step: (data.x.float(), tr))
+    inputs = inputs or (lambda step: (data.x, tr))
     x_eval = inputs(None)[0]
     by_acc, by_loss, best_loss = (-1.0, 0.0, 0, None), (0.0, 0.0, 0, None), float('inf')
     for step in range(1, int(train['epochs']) + 1):
         model.train()
         opt.zero_grad()
         x, target = inputs(step)
-        F.cross_entropy(model(x, ei, None)[target], y[target]).backward()
+        F.cross_entropy(model(x, ei, et)[target], y[target]).backward()
         opt.step()
         model.eval()
         with torch.no_grad():
-            out = model(x_eval, ei, None)
-        val, loss = _acc(out, y, va), F.cross_entropy(out[va], y[va]).item()
+            out = model(x_eval, ei, et)
+        val, loss = _acc(out, y, select), F.cross_entropy(out[va], y[va]).item()
         if val > by_acc[0]:
             by_acc = (val, _acc(out, y, te), step, torch.softmax(out, -1))
         if loss < best_loss:
@@ -118,7 +130,7 @@ def correct_smooth(args, train, kwargs, data, splits):
 
 
 def label_input(args, train, kwargs, data, splits):
-    C, n = int(data.y.max()) + 1, data.num_nodes
+    C, n = data.num_classes, data.num_nodes
     rows = []
     for rate in args.rates:
         val, test = [], []
@@ -127,7 +139,7 @@ def label_input(args, train, kwargs, data, splits):
 
             def inputs(step, tr=tr, rate=rate):
                 if rate == 0:
-                    return data.x.float(), tr
+                    return data.x, tr
                 if step is None:
                     visible, target = tr, tr
                 else:
@@ -136,7 +148,7 @@ def label_input(args, train, kwargs, data, splits):
                     target, visible = perm[:k], perm[k:]
                 labels = torch.zeros(n, C)
                 labels[visible] = F.one_hot(data.y[visible], C).float()
-                return torch.cat([data.x.float(), labels], 1), target
+                return torch.cat([data.x, labels], 1), target
             best = _train(args, train, kwargs, data, s, C if rate else 0, inputs)[0]
             val.append(best[0])
             test.append(best[1])
@@ -150,21 +162,38 @@ def select_by_loss(args, train, kwargs, data, splits):
             {'variant': 'lowest validation loss', 'val': [b[0] for _, b in runs], 'test': [b[1] for _, b in runs]}]
 
 
-def seed_ensemble(args, train, kwargs, data, splits):
-    soft = {s: [_train(args, train, kwargs, data, s, seed=args.seed + s + 10007 * m)[0] for m in range(args.members)]
-            for s in splits}
-    rows = [{'variant': 'single models (mean over members)', 'val': [np.mean([r[0] for r in soft[s]]) for s in splits],
+def _val_halves(va, s):
+    """Split ``s``'s validation nodes in two fixed halves (a permutation seeded with ``s``): A and B."""
+    perm = va[torch.randperm(va.numel(), generator=torch.Generator().manual_seed(s))]
+    return perm[:va.numel() // 2], perm[va.numel() // 2:]
+
+
+def seed_ensemble(args, train, kwargs, data, splits, held_out=False):
+    """Single models against ensembles of the first k members. ``held_out``: every member chooses its checkpoint on
+    validation half A and every row is scored on half B, which no choice saw (``val`` is the accuracy on B)."""
+    val_rows = {s: _masks(data, s)[1] for s in splits}
+    halves = {s: _val_halves(val_rows[s], s) for s in splits} if held_out else {}
+    soft = {s: [_train(args, train, kwargs, data, s, seed=args.seed + s + 10007 * m,
+                       select=halves[s][0] if held_out else None)[0] for m in range(args.members)] for s in splits}
+    score = {s: halves[s][1] if held_out else val_rows[s] for s in splits}
+    where = ', scored on validation half B' if held_out else ''
+    rows = [{'variant': f'single models (mean over members){where}',
+             'val': [np.mean([_acc(r[3], data.y, score[s]) for r in soft[s]]) for s in splits],
              'test': [np.mean([r[1] for r in soft[s]]) for s in splits]}]
     sizes = range(1, args.members + 1)
     val, test = {k: [] for k in sizes}, {k: [] for k in sizes}
     for s in splits:
-        _, va, te = _masks(data, s)
+        te = _masks(data, s)[2]
         p = 0
         for k, member in zip(sizes, soft[s]):  # p: the summed softmax of the first k members
             p = p + member[3]
-            val[k].append(_acc(p, data.y, va))
+            val[k].append(_acc(p, data.y, score[s]))
             test[k].append(_acc(p, data.y, te))
-    return rows + [{'variant': f'ensemble of {k} seed(s)', 'val': val[k], 'test': test[k]} for k in sizes]
+    return rows + [{'variant': f'ensemble of {k} seed(s){where}', 'val': val[k], 'test': test[k]} for k in sizes]
+
+
+def held_out_ensemble(args, train, kwargs, data, splits):
+    return seed_ensemble(args, train, kwargs, data, splits, held_out=True)
 
 
 def weight_decay_groups(args, train, kwargs, data, splits):
@@ -179,7 +208,8 @@ def weight_decay_groups(args, train, kwargs, data, splits):
 
 
 PROBES = {'correct-smooth': correct_smooth, 'label-input': label_input, 'select-by-loss': select_by_loss,
-          'seed-ensemble': seed_ensemble, 'weight-decay-groups': weight_decay_groups}
+          'seed-ensemble': seed_ensemble, 'held-out-ensemble': held_out_ensemble,
+          'weight-decay-groups': weight_decay_groups}
 
 
 def main(argv=None) -> int:
@@ -200,7 +230,7 @@ def main(argv=None) -> int:
     from graphite.cli.runner import parse_splits
     from graphite.cli.results_io import write_json_atomic
     cfg, train, kwargs, data = _setup(args)
-    splits = parse_splits(args.splits, data.train_mask.size(1))
+    splits = parse_splits(args.splits, data.num_splits)
     result = {'config': args.config, 'seed': args.seed, 'splits': splits, 'probes': {}}
     for name in args.probes.split(','):
         if name not in PROBES:

@@ -83,3 +83,43 @@ def test_seed_ensemble_and_decay_groups_match_graphite_run(probes, make_graph, t
         assert wd[name]['val'] == pytest.approx(base['per_split_val'])
         assert wd[name]['test'] == pytest.approx(base['per_split'])
     assert 'decay 0.5 on lin_in, 0 on the rest' in wd
+
+
+def test_probes_train_on_the_graph_graphite_run_builds(probes, make_graph, tmp_path, monkeypatch):
+    """A config with the GRAPHITE transform and feature edges on: the probes' base row is graphite run's result on the
+    transformed graph (the oracle), not a run on the original graph."""
+    toy, cfg, out = _toy_setup(make_graph, tmp_path, monkeypatch, num_splits=2, seed=4)
+    params = {**PARAMS, 'feature_edges': True, 'transform_options': {'feature_init': 'zeros'}}
+    cfg.write_text(yaml.safe_dump({'dataset': 'cora', 'model': 'graphite', 'transform': 'graphite',
+                                   'params': params}))
+    assert probes.main(['--config', str(cfg), '--seed', '2', '--splits', '0-1', '--probes', 'select-by-loss',
+                        '--out', str(out)]) == 0
+    row = {r['variant']: r for r in json.loads(out.read_text())['probes']['select-by-loss']}['best validation accuracy']
+    ref = run('cora', 'graphite', 'graphite', dict(params), splits='0-1', seed=2, progress=False, data=toy)
+    plain = run('cora', 'graphite', None, dict(PARAMS), splits='0-1', seed=2, progress=False, data=toy)
+    assert row['val'] == pytest.approx(ref['per_split_val']) and row['test'] == pytest.approx(ref['per_split'])
+    assert ref['per_split_val'] != plain['per_split_val']  # the transform made a difference the oracle can see
+
+
+def test_held_out_ensemble_scores_on_the_half_no_choice_saw(probes, make_graph, tmp_path, monkeypatch):
+    toy, cfg, out = _toy_setup(make_graph, tmp_path, monkeypatch, num_splits=2, seed=5)
+    va = toy.val_mask[:, 1].nonzero().view(-1)
+    a, b = probes._val_halves(va, 1)
+    assert sorted(torch.cat([a, b]).tolist()) == va.tolist() and abs(a.numel() - b.numel()) <= 1
+    assert torch.equal(probes._val_halves(va, 1)[0], a)  # fixed per split
+
+    def rows(probe, argv_out):
+        assert probes.main(['--config', str(cfg), '--seed', '3', '--splits', '0-1', '--probes', probe, '--members',
+                            '2', '--out', str(argv_out)]) == 0
+        return {r['variant']: r for r in json.loads(argv_out.read_text())['probes'][probe]}
+    held = rows('held-out-ensemble', tmp_path / 'h.json')
+    where = ', scored on validation half B'
+    assert set(held) == {f'single models (mean over members){where}', f'ensemble of 1 seed(s){where}',
+                         f'ensemble of 2 seed(s){where}'}
+    # with both halves the whole validation set, the held-out rows are seed-ensemble's (checked against graphite run)
+    monkeypatch.setattr(probes, '_val_halves', lambda va, s: (va, va))
+    full = rows('held-out-ensemble', tmp_path / 'f.json')
+    plain = rows('seed-ensemble', tmp_path / 's.json')
+    for k in ('single models (mean over members)', 'ensemble of 1 seed(s)', 'ensemble of 2 seed(s)'):
+        assert full[k + where]['val'] == pytest.approx(plain[k]['val'])
+        assert full[k + where]['test'] == pytest.approx(plain[k]['test'])
