@@ -255,6 +255,9 @@ def load_config(dataset: str, model: str, path: Optional[str] = None, overrides:
     validate_params(model, params, where=f'{path}: params')
     for item in overrides:
         key, value = parse_override(item)
+        if key.startswith('transform_options.') and key not in searchable_params(model):
+            raise ConfigError(f'unknown transform option {key.partition(".")[2]!r} in override {key!r}; known: '
+                              f'{", ".join(transform_option_names())}')
         if key not in searchable_params(model):
             raise ConfigError(f'unknown override key {key!r} for model {model!r}; allowed: '
                               f'{sorted(allowed_params(model))} and transform_options.<option>')
