@@ -98,7 +98,9 @@ def rank_device(device: torch.device) -> torch.device:
 def shutdown(ctx: DistContext) -> None:
     """Leave the process group (no-op without distributed training). The ranks first meet at a barrier: a rank that
     tears gloo down while its peer is still talking to it can abort in gloo's threads (``terminate called without
-    an active exception``); a peer that is already gone only skips the barrier."""
+    an active exception``); a peer that is already gone only skips the barrier. The abort can still come at
+    interpreter exit: a script of its own that trains with ``run(..., distributed=True)`` ends best with
+    :func:`end_process` once its results are written, as ``graphite run --distributed`` does."""
     if ctx.enabled and dist.is_initialized():
         try:
             dist.barrier()
