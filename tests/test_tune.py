@@ -681,7 +681,7 @@ def test_config_files_accept_same_as_and_tune_reads_the_model_from_the_file(tmp_
 def test_search_space_reaches_into_transform_options():
     """``transform_options.<option>`` searches one option of the GRAPHITE transform: the sampled value lands in
     ``params['transform_options']`` next to the options the config fixed, and exports / enqueues read it there."""
-    from graphite.cli.tuning.search_space import apply_values, lookup
+    from graphite.cli.param_names import apply_values, lookup
     from graphite.cli.tuning.summary import best_config
     params = {'lr': 0.01, 'transform_options': {'graph_node_features': 'zeros'}}
     spec = {'transform_options.min_count': {'type': 'int', 'low': 1, 'high': 9},

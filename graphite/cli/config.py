@@ -241,6 +241,7 @@ def load_config(dataset: str, model: str, path: Optional[str] = None, overrides:
         ConfigError: unknown top-level/params/search keys, malformed overrides, missing file.
         KeyError: unknown model.
     """
+    from graphite.cli.param_names import apply_values
     from graphite.nn import get_model
     get_model(model)  # KeyError for unknown models
     if path is None:
@@ -253,19 +254,16 @@ def load_config(dataset: str, model: str, path: Optional[str] = None, overrides:
         raise ConfigError(f'{path} is a config for model {raw["model"]!r}, not {model!r}')
     params = copy.deepcopy(raw.get('params') or {})
     validate_params(model, params, where=f'{path}: params')
+    allowed = searchable_params(model)
     for item in overrides:
         key, value = parse_override(item)
-        if key.startswith('transform_options.') and key not in searchable_params(model):
+        if key.startswith('transform_options.') and key not in allowed:
             raise ConfigError(f'unknown transform option {key.partition(".")[2]!r} in override {key!r}; known: '
                               f'{", ".join(transform_option_names())}')
-        if key not in searchable_params(model):
+        if key not in allowed:
             raise ConfigError(f'unknown override key {key!r} for model {model!r}; allowed: '
                               f'{sorted(allowed_params(model))} and transform_options.<option>')
-        head, dot, option = key.partition('.')
-        if dot:  # transform_options.<option>: one option, the others kept
-            params[head] = {**(params.get(head) or {}), option: value}
-        else:
-            params[key] = value
+        params = apply_values(params, {key: value})  # transform_options.<option>: one option, the others kept
     full = copy.deepcopy(TRAINING_DEFAULTS)
     full.update(params)
     _validate_search(raw.get('search'), model)

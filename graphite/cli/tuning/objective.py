@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, Mapping, Optional
 
 import optuna
 
-from graphite.cli.tuning.search_space import apply_values
+from graphite.cli.param_names import apply_values
 from graphite.cli.tuning.spec import TuneSpec
 
 __all__ = ['ObjectiveFn', 'TrialObjective', 'build_objective', 'validation_only']

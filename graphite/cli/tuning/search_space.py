@@ -28,7 +28,8 @@ Each entry becomes one Optuna distribution:
 
 A name ``head.key`` searches the option ``key`` of the mapping parameter ``head``, e.g.
 ``transform_options.min_count: {type: int, low: 1, high: 20, log: true}`` searches one option of the GRAPHITE
-transform (:func:`apply_values` writes it into ``params['transform_options']``, the other options kept).
+transform (:func:`graphite.cli.param_names.apply_values` writes it into ``params['transform_options']``, the other
+options kept).
 
 Everything is validated up front, with an error that names the parameter: unknown ``type`` or keys, missing or
 non-numeric bounds, ``low > high``, ``log: true`` with ``low <= 0``, ``log`` together with ``step`` (Optuna
@@ -40,7 +41,9 @@ from __future__ import annotations
 import math
 from typing import Any, Dict, Iterable, Mapping, Optional
 
-__all__ = ['SearchSpace', 'apply_values', 'lookup']
+from graphite.cli.param_names import lookup
+
+__all__ = ['SearchSpace']
 
 _TYPES = ('float', 'int', 'categorical')
 _KEYS = {
@@ -52,36 +55,6 @@ _KEYS = {
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def apply_values(params: Mapping[str, Any], values: Mapping[str, Any]) -> Dict[str, Any]:
-    """A copy of ``params`` with searched ``values`` set: ``name`` replaces ``params[name]``, ``head.key`` sets
-    ``key`` in a copy of the mapping ``params[head]`` (its other keys kept; a missing or null ``head`` starts empty)."""
-    import copy
-
-    out = copy.deepcopy(dict(params))
-    for name, value in values.items():
-        head, dot, key = name.partition('.')
-        if dot:
-            out[head] = {**(out.get(head) or {}), key: value}
-        else:
-            out[name] = value
-    return out
-
-
-def lookup(params: Mapping[str, Any], name: str) -> Any:
-    """``params[name]``, or ``params[head][key]`` for ``name = 'head.key'``.
-
-    Raises:
-        KeyError: no such value.
-    """
-    head, dot, key = name.partition('.')
-    if not dot:
-        return params[name]
-    inner = params.get(head) or {}
-    if not isinstance(inner, Mapping) or key not in inner:
-        raise KeyError(name)
-    return inner[key]
 
 
 class SearchSpace:

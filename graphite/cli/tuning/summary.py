@@ -14,7 +14,7 @@ import optuna
 import yaml
 from optuna.trial import TrialState
 
-from graphite.cli.tuning.search_space import apply_values
+from graphite.cli.param_names import apply_values
 from graphite.cli.tuning.workers import best_trial_or_none
 from graphite.fileio import atomic_write
 
