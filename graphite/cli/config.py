@@ -50,6 +50,7 @@ TRAINING_DEFAULTS: Dict[str, Any] = {
     'feature_fanout': None,  # at most this many neighbours around a feature node per hop (default: no cap)
     'undirected': False,   # make the graph undirected before any transform (tunedGNN's preprocessing of *-filtered)
     'normalize_features': False,  # row-normalise x (PyG NormalizeFeatures) on the original graph; no transform
+    'label_smoothing': 0.0,  # cross-entropy against (1 - e) * one-hot + e / C (torch's label_smoothing), 0 <= e < 1
     'transform_options': {},
 }
 

@@ -110,7 +110,7 @@ def train_split_minibatch(prep, model_cls, model_kwargs: Dict[str, Any], train: 
     """Train one split on mini-batches; returns ``(best_val, best_test, best_epoch, epochs_run)`` like the
     full-batch loop. ``prep`` is the CPU :class:`~graphite.cli.prepared_data.PreparedData` (sampling runs on the CPU);
     ``on_step(step, loss)`` sees the loss of every optimiser step (averaged over ranks)."""
-    from graphite.cli.runner import after_eval, evaluate_metric
+    from graphite.cli.runner import after_eval, evaluate_metric, label_smoothing
     from graphite.nn.inference import layerwise_inference
     torch.manual_seed(seed)
     np.random.seed(seed % (2 ** 32))
@@ -132,6 +132,7 @@ def train_split_minibatch(prep, model_cls, model_kwargs: Dict[str, Any], train: 
     order_gen = torch.Generator().manual_seed(seed)                        # same seed order on every rank
     sample_gen = torch.Generator().manual_seed(seed * 1009 + ctx.rank + 1)  # each rank samples its own batches
     epochs, patience, every = int(train['epochs']), int(train['patience']), max(1, int(train['eval_every']))
+    smoothing = label_smoothing(train)
     best_val, best_test, best_epoch, step = -math.inf, float('nan'), -1, 0
     bar = None
     if progress and ctx.is_main:
@@ -144,7 +145,7 @@ def train_split_minibatch(prep, model_cls, model_kwargs: Dict[str, Any], train: 
                 batch = sample_batch(loader, seeds, device, sample_gen)
                 opt.zero_grad(set_to_none=True)
                 out = model(batch.x, batch.edge_index, getattr(batch, 'edge_type', None))[:batch.batch_size]
-                loss = F.cross_entropy(out, batch.y[:batch.batch_size])
+                loss = F.cross_entropy(out, batch.y[:batch.batch_size], label_smoothing=smoothing)
                 with D.collective(ctx, f'the gradient all-reduce of step {step + 1}'):
                     loss.backward()
                 step += 1

@@ -82,6 +82,18 @@ def parse_splits(spec, num_splits: int) -> List[int]:
     return sorted(dict.fromkeys(ids))
 
 
+def label_smoothing(train: Dict[str, Any]) -> float:
+    """The training option ``label_smoothing`` as a float in ``[0, 1)``; a one-line error otherwise."""
+    value = train.get('label_smoothing') or 0.0
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f'label_smoothing must be a number in [0, 1), got {value!r}') from None
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f'label_smoothing must be in [0, 1), got {value}')
+    return value
+
+
 def after_eval(bar, on_eval, step: int, loss: float, val: float, best_val: float, stop: bool) -> bool:
     """Shared by the training loops after each evaluation: progress bar, ``on_eval(step, val)``; returns ``stop``."""
     if bar is not None:
@@ -106,6 +118,7 @@ def _train_split(prep: PreparedData, model_cls, model_kwargs: Dict[str, Any], tr
     y_tr, y_va, y_te = prep.y[tr], prep.y[va], prep.y[te]
     x, ei, et = prep.x, prep.edge_index, prep.edge_type
     epochs, patience, every = int(train['epochs']), int(train['patience']), max(1, int(train['eval_every']))
+    smoothing = label_smoothing(train)
     best_val, best_test, best_step, evals = -math.inf, float('nan'), -1, 0
     best_state = None  # keep_best: a copy of the weights at the best validation step
     bar = None
@@ -117,7 +130,7 @@ def _train_split(prep: PreparedData, model_cls, model_kwargs: Dict[str, Any], tr
             model.train()
             opt.zero_grad(set_to_none=True)
             out = model(x, ei, et)
-            loss = F.cross_entropy(out[tr], y_tr)
+            loss = F.cross_entropy(out[tr], y_tr, label_smoothing=smoothing)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f'training loss became {loss.item()} at step {step} of split {split}; '
                                          'lower the learning rate')
@@ -232,6 +245,7 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
         'requested_splits': list(split_ids), 'complete': False,
     }
     epochs = int(train['epochs'])
+    label_smoothing(train)  # a bad value fails before any training
     for k, split in enumerate(split_ids):
         desc = f'{dataset}/{model}{"+graphite" if transform else ""} split {split}'
         if minibatch:
