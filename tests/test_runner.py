@@ -330,3 +330,47 @@ def test_label_smoothing_trains_on_the_soft_targets_written_by_hand(toy):
     for bad in (1.0, -0.1, 'much'):
         with pytest.raises(ValueError, match='label_smoothing must be'):
             run('toy', 'mlp', None, {**params, 'label_smoothing': bad}, splits='0', data=toy, progress=False)
+
+
+def test_sigterm_stops_graphite_run_like_ctrl_c_and_keeps_finished_splits(toy, tmp_path, monkeypatch, capsys):
+    """A scheduler's SIGTERM (a real signal sent to this process while split 2 trains) ends ``graphite run`` with 143
+    and the partial result of the finished splits; the default SIGTERM disposition is back afterwards."""
+    import signal
+    import graphite.datasets
+    from graphite.cli.main import main
+    monkeypatch.setattr(graphite.datasets, 'load', lambda name, **kw: toy)
+    real = runner._train_split
+
+    def terminate(prep, model_cls, model_kwargs, train, split, *args, **kw):
+        if split == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real(prep, model_cls, model_kwargs, train, split, *args, **kw)
+    monkeypatch.setattr(runner, '_train_split', terminate)
+    out = tmp_path / 'partial.json'
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    code = main(['run', '--dataset', 'cornell', '--model', 'mlp', '--splits', '0-2', '--set', 'epochs=5',
+                 '--set', 'hidden_channels=8', '--out', str(out), '--no-progress'])
+    assert code == 143
+    assert 'terminated: finished splits (if any) are saved in' in capsys.readouterr().err
+    part = json.loads(out.read_text())
+    assert part['splits'] == [0, 1] and part['complete'] is False and part['requested_splits'] == [0, 1, 2]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_sigterm_handler_is_scoped_and_keeps_a_handler_of_the_application():
+    import signal
+    from graphite.cli.termination import Terminated, sigterm_interrupts
+    with pytest.raises(Terminated):
+        with sigterm_interrupts() as installed:
+            assert installed
+            os.kill(os.getpid(), signal.SIGTERM)
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    seen = []
+    previous = signal.signal(signal.SIGTERM, lambda *a: seen.append(a[0]))
+    try:
+        with sigterm_interrupts() as installed:
+            assert not installed
+            os.kill(os.getpid(), signal.SIGTERM)
+        assert seen == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, previous)

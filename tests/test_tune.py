@@ -404,6 +404,56 @@ def test_killed_worker_trial_fails_by_heartbeat_and_resume_completes(studies, tm
     check_killed_worker_recovery(None, 'killed', tmp_path, {'GRAPHITE_STUDIES': str(studies)}, explicit_fail=False)
 
 
+def test_sigterm_to_the_job_records_running_trials_fail_and_resume_completes(studies, tmp_path):
+    """SIGTERM to a 2-worker `graphite tune` and its worker process (as a scheduler stops a job) while slow trials
+    run: it exits with 143 at once, no trial is left RUNNING (no heartbeat grace period to wait for), each stopped
+    trial is FAIL with its cost recorded, the finished trials keep their values, and re-running completes the study."""
+    cfg = tmp_path / 'cfg.yaml'
+    cfg.write_text(yaml.safe_dump(CONFIG))
+    env = dict(os.environ, PYTHONPATH=f'{TESTS}{os.pathsep}{ROOT}', STANDIN_SLOW_FROM='2', STANDIN_SLEEP='5',
+               OMP_NUM_THREADS='1', GRAPHITE_STUDIES=str(studies))
+    cmd = [sys.executable, '-m', 'graphite', 'tune', '--dataset', 'toy', '--objective', 'test_tune:standin_objective',
+           '--config', str(cfg), '--trials', '6', '--study', 'termed', '--no-pruning', '--workers', '2', '--quiet',
+           '--no-plots']
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    storage = open_storage(resolve_storage(None, 'termed'))
+    deadline = time.monotonic() + 90
+    try:
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.monotonic() < deadline, 'the slow trials never started'
+            try:
+                trials = optuna.load_study(study_name='termed', storage=storage).get_trials()
+            except KeyError:
+                trials = []
+            running = [t for t in trials if t.state == TrialState.RUNNING and t.intermediate_values]
+            if len(running) == 2:
+                break
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=60) == 143
+        err = proc.stderr.read().decode()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        proc.stderr.close()
+    assert 'terminated (SIGTERM)' in err
+    trials = optuna.load_study(study_name='termed', storage=storage).get_trials()
+    stopped = [t for t in trials if t.state == TrialState.FAIL]
+    assert not [t for t in trials if t.state == TrialState.RUNNING]
+    assert sorted(t.number for t in stopped) == sorted(t.number for t in running)
+    assert all(t.user_attrs['seconds'] > 0 for t in stopped)
+    done = [t for t in trials if t.state == TrialState.COMPLETE]
+    assert done and all(t.value == pytest.approx(standin_value(t.params)) for t in done)
+    out = subprocess.run(cmd, env=dict(env, STANDIN_SLOW_FROM='1000000'), capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert 'stale' not in out.stderr  # nothing was left RUNNING for the heartbeat check
+    final = optuna.load_study(study_name='termed', storage=storage).get_trials()
+    assert [t.state for t in final].count(TrialState.COMPLETE) == 6
+    assert [t.value for t in final if t.number in {d.number for d in done}] == [t.value for t in done]
+
+
 # --------------------------------------------------------------------------------------------------------- results
 def test_export_plots_and_cli(studies, tmp_path, capsys):
     from graphite.cli.main import main

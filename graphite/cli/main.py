@@ -113,8 +113,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     available = commands()
     args = build_parser(argv, available).parse_args(argv)
+    from graphite.cli.termination import EXIT_CODE, Terminated, sigterm_interrupts
     try:
-        return int(_load(available[args.command]).main(args) or 0)
+        with sigterm_interrupts():  # a scheduler's SIGTERM stops a command as Ctrl-C does (finished work is kept)
+            return int(_load(available[args.command]).main(args) or 0)
+    except Terminated:
+        print('terminated (SIGTERM)', file=sys.stderr)
+        return EXIT_CODE
     except KeyboardInterrupt:
         print('interrupted', file=sys.stderr)
         return 130

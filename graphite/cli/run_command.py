@@ -146,14 +146,16 @@ def main(args) -> int:
         print(f"graphite run: {args.dataset} / {args.model}{' + GRAPHITE' if transform else ''} "
               f"(config {cfg['path']}) -> {out}", file=sys.stderr)
     from graphite.cli.distributed import DistributedError, end_process
+    from graphite.cli.termination import EXIT_CODE, Terminated
     try:
         result = run(args.dataset, args.model, transform, cfg['params'], splits=args.splits, seed=args.seed,
                      progress=not args.no_progress, on_split=save, device=getattr(args, 'device', 'auto'),
                      on_model=_model_saver(getattr(args, 'save_model', None), {**extra, 'result_file': out}),
                      distributed=distributed)
-    except KeyboardInterrupt:
-        print(f'interrupted: finished splits (if any) are saved in {out}', file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (graphite.cli.termination)
+        print(f'{"terminated" if isinstance(stop, Terminated) else "interrupted"}: finished splits (if any) are saved '
+              f'in {out}', file=sys.stderr)
+        return end_process(EXIT_CODE if isinstance(stop, Terminated) else 130)
     except DistributedError as e:  # a peer rank died or hung: one line on every surviving rank
         print(f'graphite: error: {e}', file=sys.stderr)
         return end_process(1)

@@ -14,6 +14,7 @@ of the result. Test numbers are computed once, after the search, by ``graphite r
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib
 import math
@@ -137,6 +138,10 @@ class TrialObjective:
             result = self.backend(params, seed, on_eval)
         except optuna.TrialPruned:  # what the trial cost counts toward the search budget too
             trial.set_user_attr('seconds', round(time.perf_counter() - start, 3))
+            raise
+        except BaseException:  # failed, interrupted (Ctrl-C) or terminated (SIGTERM): its cost counts as well
+            with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):  # keep the original error
+                trial.set_user_attr('seconds', round(time.perf_counter() - start, 3))
             raise
         seconds = time.perf_counter() - start
         if not isinstance(result, Mapping) or 'val_mean' not in result:

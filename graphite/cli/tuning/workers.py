@@ -211,8 +211,12 @@ def best_trial_or_none(study: optuna.Study):
 
 def _worker_main(spec: TuneSpec, worker_index: int) -> None:
     """Entry point of a spawned worker process."""
+    from graphite.cli.termination import EXIT_CODE, Terminated, sigterm_interrupts
     try:
-        run_worker(spec, worker_index, progress=False, unique_sampler=True)
+        with sigterm_interrupts():  # SIGTERM to the whole job: record the running trial FAIL, as on Ctrl-C
+            run_worker(spec, worker_index, progress=False, unique_sampler=True)
+    except Terminated:
+        sys.exit(EXIT_CODE)
     except KeyboardInterrupt:
         sys.exit(130)
 
