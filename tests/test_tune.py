@@ -383,6 +383,11 @@ def check_killed_worker_recovery(storage_arg, name, tmp_path, env_extra=None, ex
     values = [t.value for t in before[:3]]
     assert values == [pytest.approx(standin_value(t.params)) for t in before[:3]]
     time.sleep(2.5)  # > grace period since the last heartbeat
+    if not explicit_fail:  # --summary-only names the orphaned trial and writes nothing
+        look = subprocess.run(cmd + ['--summary-only'], env=env, capture_output=True, text=True, timeout=120)
+        assert look.returncode == 0, look.stderr
+        assert '1 running trial(s) without a heartbeat for 2 s, their worker is gone: #3' in look.stderr
+        assert [t.state for t in study.get_trials()] == [TrialState.COMPLETE] * 3 + [TrialState.RUNNING]
     if explicit_fail:
         assert fail_stale_trials(study) == [3]
         assert [t.state for t in study.get_trials()] == [TrialState.COMPLETE] * 3 + [TrialState.FAIL]

@@ -85,7 +85,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help='write the best configuration as a config YAML for `graphite run ... --config PATH`')
     g.add_argument('--no-plots', dest='plots', action='store_false', help='do not write the summary plots')
     g.add_argument('--summary-only', action='store_true',
-                   help='run no trials: print the summary, write plots/export of the existing study')
+                   help='run no trials: print the summary, write plots/export of the existing study (read only; '
+                        'running trials whose worker is gone are named)')
     g.add_argument('--quiet', action='store_true', help='no progress bar')
 
 
@@ -170,14 +171,20 @@ def main(args: argparse.Namespace) -> int:
         # read only: no journal file is created for a study that does not exist, and the study is summarised
         # whatever objective (splits, runs, ...) it was created with
         import optuna
-        from graphite.cli.tuning.storage import open_storage
+        from graphite.cli.tuning.storage import open_storage, stale_trials
         missing = KeyError(f'no study {name!r} in {storage.display}; run without --summary-only first')
         if storage.kind == 'journal' and not Path(storage.location).is_file():
             raise missing
-        try:
-            study = optuna.load_study(study_name=name, storage=open_storage(storage, None, None))
+        try:  # heartbeats read, never written: a RUNNING trial whose worker is gone is reported, not failed
+            opened = open_storage(storage, spec.heartbeat_interval, spec.grace_period)
+            study = optuna.load_study(study_name=name, storage=opened)
         except KeyError:
             raise missing from None
+        stale = stale_trials(study)
+        if stale:
+            print(f'{len(stale)} running trial(s) without a heartbeat for {spec.grace_period} s, their worker is '
+                  f'gone: {", ".join(f"#{n}" for n in stale)} (the next graphite tune run of this study marks them '
+                  'FAIL)', file=sys.stderr)
     else:
         if args.enqueue:
             queued = tuning.read_configs(spec.search, args.enqueue)  # all checked before the study is touched

@@ -61,7 +61,7 @@ except ImportError as err:  # pragma: no cover - depends on the installed Optuna
                       f'{optuna.__version__}: pip install "optuna>=5.0,<6"') from err
 
 __all__ = ['DEFAULT_GRACE_PERIOD', 'DEFAULT_HEARTBEAT_INTERVAL', 'HeartbeatJournalStorage', 'StorageSpec',
-           'fail_stale_trials', 'open_storage', 'resolve_storage', 'studies_dir']
+           'fail_stale_trials', 'open_storage', 'resolve_storage', 'stale_trials', 'studies_dir']
 
 #: seconds between two heartbeats of a running trial
 DEFAULT_HEARTBEAT_INTERVAL = 15
@@ -262,3 +262,16 @@ def fail_stale_trials(study) -> List[int]:
         optuna.storages.fail_stale_trials(study)
     after = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
     return sorted(before - after)
+
+
+def stale_trials(study) -> List[int]:
+    """Numbers of the ``RUNNING`` trials of ``study`` whose heartbeat stopped (their worker is gone): what
+    :func:`fail_stale_trials` would mark ``FAIL``, found without writing anything (``graphite tune --summary-only``).
+    Empty when the study's storage was opened without heartbeats."""
+    from optuna.storages._heartbeat import BaseHeartbeat, is_heartbeat_enabled
+    storage = study._storage
+    if not isinstance(storage, BaseHeartbeat) or not is_heartbeat_enabled(storage):
+        return []
+    ids = set(storage._get_stale_trial_ids(study._study_id))
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    return sorted(t.number for t in running if t._trial_id in ids)
