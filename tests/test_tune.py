@@ -338,6 +338,21 @@ def test_two_worker_processes_share_one_journal(studies, monkeypatch):
     assert study.best_value == pytest.approx(max(standin_value(t.params) for t in trials))
 
 
+def _wait_for_trials(proc, name, storage, seconds, what, ready):
+    """Poll study ``name`` while the `graphite tune` subprocess ``proc`` runs until ``ready(trials)``; returns them."""
+    deadline = time.monotonic() + seconds
+    while True:
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.monotonic() < deadline, what
+        try:
+            trials = optuna.load_study(study_name=name, storage=storage).get_trials()
+        except KeyError:
+            trials = []
+        if ready(trials):
+            return trials
+        time.sleep(0.2)
+
+
 def _kill_worker_midtrial(storage_arg, name, env_extra, tmp_path):
     """Start `graphite tune` in a subprocess, SIGKILL it while trial #3 runs; return the study."""
     cfg = tmp_path / 'cfg.yaml'
@@ -351,18 +366,9 @@ def _kill_worker_midtrial(storage_arg, name, env_extra, tmp_path):
         cmd += ['--storage', storage_arg]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     storage = open_storage(resolve_storage(storage_arg, name), heartbeat_interval=1, grace_period=2)
-    deadline = time.monotonic() + 60
     try:
-        while True:
-            assert proc.poll() is None, proc.stderr.read().decode()
-            assert time.monotonic() < deadline, 'trial #3 never started'
-            try:
-                trials = optuna.load_study(study_name=name, storage=storage).get_trials()
-            except KeyError:
-                trials = []
-            if len(trials) == 4 and trials[3].state == TrialState.RUNNING and trials[3].params:
-                break
-            time.sleep(0.2)
+        _wait_for_trials(proc, name, storage, 60, 'trial #3 never started',
+                         lambda trials: len(trials) == 4 and trials[3].state == TrialState.RUNNING and trials[3].params)
         time.sleep(1.5)  # at least one heartbeat written by the worker's heartbeat thread
         os.kill(proc.pid, signal.SIGKILL)
     finally:
@@ -422,19 +428,10 @@ def test_sigterm_to_the_job_records_running_trials_fail_and_resume_completes(stu
            '--no-plots']
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     storage = open_storage(resolve_storage(None, 'termed'))
-    deadline = time.monotonic() + 90
     try:
-        while True:
-            assert proc.poll() is None, proc.stderr.read().decode()
-            assert time.monotonic() < deadline, 'the slow trials never started'
-            try:
-                trials = optuna.load_study(study_name='termed', storage=storage).get_trials()
-            except KeyError:
-                trials = []
-            running = [t for t in trials if t.state == TrialState.RUNNING and t.intermediate_values]
-            if len(running) == 2:
-                break
-            time.sleep(0.2)
+        trials = _wait_for_trials(proc, 'termed', storage, 90, 'the slow trials never started', lambda trials: len(
+            [t for t in trials if t.state == TrialState.RUNNING and t.intermediate_values]) == 2)
+        running = [t for t in trials if t.state == TrialState.RUNNING]
         os.killpg(proc.pid, signal.SIGTERM)
         assert proc.wait(timeout=60) == 143
         err = proc.stderr.read().decode()
