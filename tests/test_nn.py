@@ -289,3 +289,54 @@ def test_dropout_keeps_zeros_and_expectation():
     assert 0.27 < frac < 0.33 and torch.allclose(o[o != 0], dense[o != 0] / 0.7)
     with pytest.raises(ValueError):
         dropout(dense, 1.0)
+
+
+def test_gate_dropout_drops_whole_edge_coefficients_like_faconv(typed_graph):
+    """In training, ``gate_dropout=p`` multiplies each edge's coefficient (self-loops included) by 0 or 1/(1-p),
+    FAConv's attention dropout: every node's output is one keep/drop choice per incoming edge of the brute-force
+    per-edge terms (all 2^k choices enumerated), edges are dropped at rate p, the mean over draws is the eval-mode
+    output, and ``p=0`` or eval mode is the layer without dropout."""
+    import itertools
+    edge_index, edge_type = typed_graph
+    p, n, h = 0.4, 6, 4
+    torch.manual_seed(0)
+    conv = GraphiteConv(h, feature_weight=0.7, self_loop_weight=2.5, norm=False, ffn=False, residual='none',
+                        gate_dropout=p)
+    with torch.no_grad():
+        conv.att_src.normal_(0, 1.0)
+        conv.att_dst.normal_(0, 1.0)
+    x = torch.randn(n, h)
+    w_f, w_0 = 0.7, 2.5
+    edges = [(int(edge_index[0, e]), int(edge_index[1, e]), 1.0 if int(edge_type[e]) == 0 else w_f)
+             for e in range(edge_index.size(1))] + [(i, i, w_0) for i in range(n)]
+    deg = [sum(w for _, i, w in edges if i == k) for k in range(n)]
+    terms = [[] for _ in range(n)]  # per target node: the brute-force term of each incoming edge
+    for j, i, w in edges:
+        gate = math.tanh((torch.dot(conv.att_dst.detach(), x[i]) + conv.att_bias.item()
+                          + torch.dot(conv.att_src.detach(), x[j])).item())
+        terms[i].append(gate * w / math.sqrt(deg[i] * deg[j]) * x[j])
+    conv.eval()
+    full = conv(x, edge_index, edge_type).detach()
+    assert torch.allclose(full, torch.stack([sum(t) for t in terms]), atol=1e-5)
+    conv.train()
+    kept = total = 0
+    outs = []
+    draws = 300
+    for seed in range(draws):
+        torch.manual_seed(seed)
+        out = conv(x, edge_index, edge_type).detach()
+        outs.append(out)
+        for i in range(n):
+            fits = [z for z in itertools.product((0.0, 1.0 / (1 - p)), repeat=len(terms[i]))
+                    if torch.allclose(out[i], sum(zi * t for zi, t in zip(z, terms[i])), atol=1e-5)]
+            assert fits, f'node {i}: output is no keep/drop choice of its edge terms'
+            kept += sum(zi > 0 for zi in fits[0])
+            total += len(terms[i])
+    assert abs(1 - kept / total - p) < 0.03  # 300 draws x 19 edges
+    outs = torch.stack(outs)  # unbiased: the mean over draws is within 4 standard errors of the eval output
+    assert ((outs.mean(0) - full).abs() <= 4 * outs.std(0) / math.sqrt(draws) + 1e-6).all()
+    no_drop = GraphiteConv(h, feature_weight=0.7, self_loop_weight=2.5, norm=False, ffn=False, residual='none')
+    no_drop.load_state_dict(conv.state_dict())
+    assert torch.equal(no_drop.train()(x, edge_index, edge_type), full)
+    with pytest.raises(ValueError, match='gate_dropout must be in'):
+        GraphiteConv(h, gate_dropout=1.0)

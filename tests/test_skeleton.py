@@ -45,7 +45,7 @@ def test_graphite_net_with_fagcn_settings_is_faconv(make_graph):
     t = Graphite(binarize=0.0)(data)  # graph-node rows of x are kept
     assert torch.equal(t.x[:40], data.x)
     assert torch.allclose(net(t.x, t.edge_index, t.edge_type)[:40], expected, atol=1e-5)
-    # training (dropout 0: FAConv's gate dropout is the one thing gated_spmm does not draw): same step, same logits
+    # training (dropout 0: with dropout the two draw their masks in different orders): same step, same logits
     fagcn, net = fagcn_pair(10, dropout=0.0, seed=1)
     for model in (fagcn, net):
         model.train()

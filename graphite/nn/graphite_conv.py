@@ -43,8 +43,9 @@ class GraphiteConv(nn.Module):
     :math:`\epsilon h^{(0)}_i +` (``'initial'``, the representation ``x0`` entering the first layer), and
     ``feature_edges=False`` removes the feature edges (:math:`w_F = 0` exactly, not a small weight). With
     ``feature_edges=False, ffn=False, norm=False, residual='initial', gate_bias=False``, :math:`w_0 = 1` fixed and
-    :math:`\tau = 1` the layer is PyG's :class:`~torch_geometric.nn.FAConv` (eval mode; FAConv also drops out gates
-    in training): :math:`h'_i = \epsilon h^{(0)}_i + \sum_j \tanh(a^\top [h_i \| h_j]) h_j / \sqrt{d_i d_j}`.
+    :math:`\tau = 1` the layer is PyG's :class:`~torch_geometric.nn.FAConv`, with ``gate_dropout`` as FAConv's
+    ``dropout`` (the two draw their masks in different orders, so a training step matches in distribution, not
+    bit for bit): :math:`h'_i = \epsilon h^{(0)}_i + \sum_j \tanh(a^\top [h_i \| h_j]) h_j / \sqrt{d_i d_j}`.
 
     The signed gate :math:`\alpha_{ji} \in (-1, 1)` lets each edge pass low-frequency (:math:`\alpha > 0`) or
     high-frequency (:math:`\alpha < 0`) signal. It is computed from the per-node scores :math:`s^{src}, s^{dst}`
@@ -73,6 +74,10 @@ class GraphiteConv(nn.Module):
         eps (float, optional): :math:`\epsilon` of ``residual='initial'``. (default: ``1.0``)
         gate_bias (bool, optional): learn the gate bias :math:`b` (``False``: :math:`b` fixed at
             ``gate_bias_init``). (default: ``True``)
+        gate_dropout (float, optional): in training, each edge's coefficient
+            :math:`\alpha_{ji} w_{ji} / \sqrt{d_i d_j}` (self-loops included) is dropped with this probability and
+            the kept ones scaled by :math:`1 / (1 - p)`, as FAConv's attention dropout does; drawn on the ``[E]``
+            edge weights, so still no per-edge ``[E, H]`` tensor. (default: ``0.0``)
         gate_bias_init (float, optional): initial (or, with ``gate_bias=False``, fixed) gate bias :math:`b`. ``0``
             starts every gate near :math:`\tanh(0) = 0` (FAGCN); a positive value such as ``2 * tau`` starts the gates
             near ``1``, i.e. the layer starts as a normalised-sum (GCN-like) aggregation. (default: ``0.0``)
@@ -86,7 +91,8 @@ class GraphiteConv(nn.Module):
     def __init__(self, channels: int, feature_weight: float = 1.0, self_loop_weight: float = 1.0,
                  learn_weights: bool = True, tau: float = 1.0, dropout: float = 0.0, ffn_multiplier: int = 1,
                  norm=True, separate_ego: bool = False, feature_edges: bool = True, ffn: bool = True,
-                 residual: str = 'sum', eps: float = 1.0, gate_bias: bool = True, gate_bias_init: float = 0.0):
+                 residual: str = 'sum', eps: float = 1.0, gate_bias: bool = True, gate_bias_init: float = 0.0,
+                 gate_dropout: float = 0.0):
         super().__init__()
         if channels <= 0:
             raise ValueError(f'channels must be positive, got {channels}')
@@ -97,7 +103,10 @@ class GraphiteConv(nn.Module):
             raise ValueError(f'tau must be positive, got {tau}')
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f'dropout must be in [0, 1), got {dropout}')
+        if not 0.0 <= gate_dropout < 1.0:
+            raise ValueError(f'gate_dropout must be in [0, 1), got {gate_dropout}')
         self.channels, self.tau, self.dropout = channels, float(tau), float(dropout)
+        self.gate_dropout = float(gate_dropout)
         self.gate_bias_init = float(gate_bias_init)
         self.learn_weights = bool(learn_weights)
         self.init_feature_weight, self.init_self_loop_weight = float(feature_weight), float(self_loop_weight)
@@ -153,6 +162,7 @@ class GraphiteConv(nn.Module):
         s_dst = u @ self.att_dst + self.att_bias
         s_src = u @ self.att_src
         weight = adj.normalized_weight(self.type_weights().to(u.dtype))
+        weight = dropout(weight, self.gate_dropout, self.training)           # [E]: FAConv's attention dropout
         return gated_spmm(adj.csr, u, s_src, s_dst, edge_weight=weight, tau=self.tau)
 
     def forward(self, x: Tensor, adj: Union[TypedAdjacency, Tensor], edge_type: Optional[Tensor] = None,

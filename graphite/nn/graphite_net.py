@@ -17,7 +17,8 @@ from graphite.nn.typed_adjacency import TypedAdjacency
 __all__ = ['GraphiteNet', 'FAGCN_SETTINGS']
 
 #: the options under which :class:`GraphiteNet` computes what :class:`~graphite.nn.FAGCN` computes (with
-#: ``dropout`` = FAGCN's dropout, ``eps`` = FAGCN's eps; logits equal in eval mode, see ``tests/test_nn.py``)
+#: ``dropout`` = ``gate_dropout`` = FAGCN's dropout, ``eps`` = FAGCN's eps; logits equal in eval mode, see
+#: ``tests/test_skeleton.py``)
 FAGCN_SETTINGS = dict(feature_edges=False, ffn=False, norm='none', residual='initial', activation='relu',
                       self_loop_weight=1.0, learn_weights=False, tau=1.0, gate_bias=False, separate_ego=False)
 
@@ -36,8 +37,8 @@ class GraphiteNet(nn.Module):
     :math:`w_F \approx 0`). With :data:`FAGCN_SETTINGS`, ``input_dropout = output_dropout = dropout`` the model *is*
     FAGCN (Bo et al., AAAI 2021; :class:`~graphite.nn.FAGCN`, PyG's :class:`~torch_geometric.nn.FAConv`): same
     parameters (``lin_in``, per layer ``att_src``/``att_dst`` = FAConv's ``att_l``/``att_r``, ``lin_out``), same
-    logits in eval mode. In training the one difference is FAConv's dropout on the gates, which
-    :func:`graphite.ops.gated_spmm` does not draw (it never materialises the per-edge gates). So a search over
+    logits in eval mode. FAConv's dropout on the gates is ``gate_dropout`` (set it to FAGCN's dropout too); the two
+    draw their masks in different orders, so training matches in distribution, not bit for bit. So a search over
     GraphiteNet's space that contains these settings contains FAGCN's.
 
     Logits are returned for every node (feature nodes included); the loss and the metrics are restricted to graph
@@ -71,6 +72,8 @@ class GraphiteNet(nn.Module):
         gate_bias (bool, optional): learn the gate bias of each layer. (default: ``True``)
         gate_bias_init (float, optional): initial (fixed without ``gate_bias``) gate bias of each layer
             (:class:`GraphiteConv`). (default: ``0.0``)
+        gate_dropout (float, optional): dropout on each layer's edge coefficients in training, FAConv's attention
+            dropout (:class:`GraphiteConv`). (default: ``0.0``)
         activation (str, optional): ``'gelu'`` or ``'relu'`` after the input layer. (default: ``'gelu'``)
         output_dropout (float, optional): dropout before the output layer. (default: ``0.0``)
         jk (str or bool, optional): ``'none'``, ``'sum'`` or ``'cat'`` of the layer outputs before the output
@@ -86,7 +89,7 @@ class GraphiteNet(nn.Module):
                  ffn_multiplier: int = 1, norm=True, separate_ego: bool = False,
                  cached: bool = False, feature_edges: bool = True, ffn: bool = True, residual: str = 'sum',
                  eps: float = 1.0, gate_bias: bool = True, activation: str = 'gelu', output_dropout: float = 0.0,
-                 jk='none', gate_bias_init: float = 0.0):
+                 jk='none', gate_bias_init: float = 0.0, gate_dropout: float = 0.0):
         super().__init__()
         if num_layers < 1:
             raise ValueError(f'num_layers must be >= 1, got {num_layers}')
@@ -101,7 +104,8 @@ class GraphiteNet(nn.Module):
             GraphiteConv(hidden_channels, feature_weight=feature_weight, self_loop_weight=self_loop_weight,
                          learn_weights=learn_weights, tau=tau, dropout=dropout, ffn_multiplier=ffn_multiplier,
                          norm=norm, separate_ego=separate_ego, feature_edges=feature_edges, ffn=ffn,
-                         residual=residual, eps=eps, gate_bias=gate_bias, gate_bias_init=gate_bias_init)
+                         residual=residual, eps=eps, gate_bias=gate_bias, gate_bias_init=gate_bias_init,
+                         gate_dropout=gate_dropout)
             for _ in range(num_layers)])
         out_width = hidden_channels * (num_layers if self.jk == 'cat' else 1)
         self.norm_out = make_norm(norm_kind(norm), out_width)
