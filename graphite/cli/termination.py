@@ -4,10 +4,10 @@ Batch schedulers and container runtimes stop a job with SIGTERM (SLURM at the en
 preemption, ``kill``, ``docker stop``), then SIGKILL a little later. Python's default for SIGTERM ends the process at
 once: a ``graphite run`` ends without a word (its finished splits are saved as they finish) and a ``graphite tune``
 leaves its running trials ``RUNNING`` until a later run's heartbeat check marks them ``FAIL``, with no record of
-their cost. :func:`sigterm_interrupts`
-makes SIGTERM raise :class:`Terminated`, a :class:`KeyboardInterrupt`, so every command stops the way Ctrl-C stops
-it: finished splits are already saved, a running trial is recorded ``FAIL`` with what it cost, and re-running the
-same command resumes. ``graphite`` then exits with 143 (128 + SIGTERM), the shell's code for a terminated process.
+their cost; a tune worker whose main process was killed goes on alone. :func:`sigterm_interrupts` makes SIGTERM raise
+:class:`Terminated`, a :class:`KeyboardInterrupt`, so every command stops the way Ctrl-C stops it: finished splits are
+already saved, a running trial is recorded ``FAIL`` with what it cost, the other workers are stopped, and re-running
+the same command resumes. ``graphite`` then exits with 143 (128 + SIGTERM), the shell's code for a terminated process.
 """
 from __future__ import annotations
 
