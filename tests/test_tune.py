@@ -415,10 +415,12 @@ def test_killed_worker_trial_fails_by_heartbeat_and_resume_completes(studies, tm
     check_killed_worker_recovery(None, 'killed', tmp_path, {'GRAPHITE_STUDIES': str(studies)}, explicit_fail=False)
 
 
-def test_sigterm_to_the_job_records_running_trials_fail_and_resume_completes(studies, tmp_path):
-    """SIGTERM to a 2-worker `graphite tune` and its worker process (as a scheduler stops a job) while slow trials
-    run: it exits with 143 at once, no trial is left RUNNING (no heartbeat grace period to wait for), each stopped
-    trial is FAIL with its cost recorded, the finished trials keep their values, and re-running completes the study."""
+@pytest.mark.parametrize('whole_job', [True, False])
+def test_sigterm_to_the_job_records_running_trials_fail_and_resume_completes(studies, tmp_path, whole_job):
+    """SIGTERM to a 2-worker `graphite tune` and its worker process (as a scheduler stops a job), or to its main
+    process only (`kill PID`), while slow trials run: it exits with 143 at once, no trial is left RUNNING (no heartbeat
+    grace period to wait for), each stopped trial is FAIL with its cost recorded, the finished trials keep their
+    values, and re-running completes the study."""
     cfg = tmp_path / 'cfg.yaml'
     cfg.write_text(yaml.safe_dump(CONFIG))
     env = dict(os.environ, PYTHONPATH=f'{TESTS}{os.pathsep}{ROOT}', STANDIN_SLOW_FROM='2', STANDIN_SLEEP='5',
@@ -432,7 +434,10 @@ def test_sigterm_to_the_job_records_running_trials_fail_and_resume_completes(stu
         trials = _wait_for_trials(proc, 'termed', storage, 90, 'the slow trials never started', lambda trials: len(
             [t for t in trials if t.state == TrialState.RUNNING and t.intermediate_values]) == 2)
         running = [t for t in trials if t.state == TrialState.RUNNING]
-        os.killpg(proc.pid, signal.SIGTERM)
+        if whole_job:
+            os.killpg(proc.pid, signal.SIGTERM)
+        else:
+            os.kill(proc.pid, signal.SIGTERM)
         assert proc.wait(timeout=60) == 143
         err = proc.stderr.read().decode()
     finally:
@@ -443,7 +448,7 @@ def test_sigterm_to_the_job_records_running_trials_fail_and_resume_completes(stu
     assert 'terminated (SIGTERM)' in err
     trials = optuna.load_study(study_name='termed', storage=storage).get_trials()
     stopped = [t for t in trials if t.state == TrialState.FAIL]
-    assert not [t for t in trials if t.state == TrialState.RUNNING]
+    assert not [t for t in trials if t.state == TrialState.RUNNING]  # the worker process recorded its trial too
     assert sorted(t.number for t in stopped) == sorted(t.number for t in running)
     assert all(t.user_attrs['seconds'] > 0 for t in stopped)
     done = [t for t in trials if t.state == TrialState.COMPLETE]
