@@ -461,6 +461,47 @@ def test_sigterm_to_the_job_records_running_trials_fail_and_resume_completes(stu
     assert [t.value for t in final if t.number in {d.number for d in done}] == [t.value for t in done]
 
 
+@pytest.mark.skipif(not Path('/proc/self/status').is_file(), reason='reads process states from /proc (Linux)')
+def test_workers_of_a_sigkilled_tune_stop_after_their_running_trial(studies, tmp_path):
+    """A main process killed outright (SIGKILL: no chance to stop its workers) does not leave a spawned worker
+    running trials on its own: the worker finishes the trial it is running and starts no other."""
+    cfg = tmp_path / 'cfg.yaml'
+    cfg.write_text(yaml.safe_dump(CONFIG))
+    env = dict(os.environ, PYTHONPATH=f'{TESTS}{os.pathsep}{ROOT}', STANDIN_SLOW_FROM='0', STANDIN_SLEEP='0.3',
+               OMP_NUM_THREADS='1', GRAPHITE_STUDIES=str(studies))
+    cmd = [sys.executable, '-m', 'graphite', 'tune', '--dataset', 'toy', '--objective', 'test_tune:standin_objective',
+           '--config', str(cfg), '--trials', '40', '--study', 'orphan', '--no-pruning', '--workers', '2', '--quiet',
+           '--no-plots']
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    storage = open_storage(resolve_storage(None, 'orphan'))
+    try:
+        trials = _wait_for_trials(proc, 'orphan', storage, 90, 'two workers never ran at once', lambda trials: len(
+            {t.user_attrs.get('worker') for t in trials if t.state == TrialState.RUNNING} - {None}) == 2)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+    other = {int(t.user_attrs['worker'].split(':')[1]) for t in trials if t.state == TrialState.RUNNING} - {proc.pid}
+    (pid,) = other
+
+    def gone():
+        try:
+            return Path(f'/proc/{pid}/status').read_text().split('State:')[1].split()[0] in ('Z', 'X')
+        except (FileNotFoundError, IndexError):
+            return True
+    deadline = time.monotonic() + 30  # one trial: 10 steps of 0.3 s
+    while not gone():
+        assert time.monotonic() < deadline, 'the orphaned worker went on running trials'
+        time.sleep(0.2)
+    after = optuna.load_study(study_name='orphan', storage=storage).get_trials()
+    mine = [t for t in after if t.user_attrs.get('worker', '').endswith(f':{pid}')]
+    assert mine and max(t.number for t in mine) <= max(t.number for t in trials)  # no trial started after the kill
+    assert len(after) < 40
+
+
 # --------------------------------------------------------------------------------------------------------- results
 def test_export_plots_and_cli(studies, tmp_path, capsys):
     from graphite.cli.main import main

@@ -15,7 +15,7 @@ import sys
 import time
 import warnings
 import zlib
-from typing import Any, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 import optuna
 import yaml
@@ -140,7 +140,8 @@ def _set_threads(threads: int) -> None:
 
 
 def run_worker(spec: TuneSpec, worker_index: int = 0, progress: bool = False,
-               backend: Optional[ObjectiveFn] = None, unique_sampler: bool = False) -> int:
+               backend: Optional[ObjectiveFn] = None, unique_sampler: bool = False,
+               keep_going: Optional[Callable[[], bool]] = None) -> int:
     """Run trials of ``spec``'s study until it holds ``spec.n_trials`` counted trials or the timeout passes.
 
     This is what each worker process (local or on another host) runs. Exceptions raised by the objective stop
@@ -154,6 +155,8 @@ def run_worker(spec: TuneSpec, worker_index: int = 0, progress: bool = False,
         progress (bool): show a tqdm bar over the study's trials. (default: False)
         backend (callable, optional): objective backend (default: :func:`build_objective`).
         unique_sampler (bool): seed the sampler per process (see :func:`create_or_load_study`). (default: False)
+        keep_going (callable, optional): asked before each new trial; ``False`` ends the worker (a spawned worker
+            stops when its main process is gone). (default: always go on)
 
     Returns:
         the number of trials this worker ran.
@@ -172,7 +175,7 @@ def run_worker(spec: TuneSpec, worker_index: int = 0, progress: bool = False,
     ran = failures = 0
     try:
         while deadline is None or time.monotonic() < deadline:
-            if count_trials(study) >= spec.n_trials:
+            if count_trials(study) >= spec.n_trials or (keep_going is not None and not keep_going()):
                 break
             finished: List[optuna.trial.FrozenTrial] = []
             try:
@@ -212,9 +215,12 @@ def best_trial_or_none(study: optuna.Study):
 def _worker_main(spec: TuneSpec, worker_index: int) -> None:
     """Entry point of a spawned worker process."""
     from graphite.cli.termination import EXIT_CODE, Terminated, sigterm_interrupts
+    parent = os.getppid()
     try:
         with sigterm_interrupts():  # SIGTERM to the whole job: record the running trial FAIL, as on Ctrl-C
-            run_worker(spec, worker_index, progress=False, unique_sampler=True)
+            # a main process killed outright (SIGKILL) cannot stop its workers: each ends after its running trial
+            run_worker(spec, worker_index, progress=False, unique_sampler=True,
+                       keep_going=lambda: os.getppid() == parent)
     except Terminated:
         sys.exit(EXIT_CODE)
     except KeyboardInterrupt:
