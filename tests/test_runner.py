@@ -374,3 +374,28 @@ def test_sigterm_handler_is_scoped_and_keeps_a_handler_of_the_application():
         assert seen == [signal.SIGTERM]
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_stop_once_ignores_a_second_signal_while_stopping():
+    """A tune worker's handler: the first SIGTERM (or SIGINT) stops the block, a second one during the cleanup is
+    ignored, and both handlers come back afterwards."""
+    import signal
+    from graphite.cli.termination import Terminated, sigterm_interrupts
+    cleaned = []
+    with pytest.raises(Terminated):
+        with sigterm_interrupts(stop_once=True) as installed:
+            assert installed
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+            finally:
+                os.kill(os.getpid(), signal.SIGINT)  # e.g. the main process's SIGINT arriving during the cleanup
+                os.kill(os.getpid(), signal.SIGTERM)
+                cleaned.append(True)
+    assert cleaned == [True]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with pytest.raises(KeyboardInterrupt) as info:
+        with sigterm_interrupts(stop_once=True):
+            os.kill(os.getpid(), signal.SIGINT)
+    assert not isinstance(info.value, Terminated)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

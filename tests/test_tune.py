@@ -415,21 +415,28 @@ def test_killed_worker_trial_fails_by_heartbeat_and_resume_completes(studies, tm
     check_killed_worker_recovery(None, 'killed', tmp_path, {'GRAPHITE_STUDIES': str(studies)}, explicit_fail=False)
 
 
+def _two_worker_tune(tmp_path, studies, name, trials, slow_from, sleep, **popen):
+    """Start `graphite tune --workers 2` on the stand-in objective in a subprocess (trials from seed ``slow_from``
+    sleep ``sleep`` s per step); returns the process, its command, environment and the study's storage."""
+    cfg = tmp_path / 'cfg.yaml'
+    cfg.write_text(yaml.safe_dump(CONFIG))
+    env = dict(os.environ, PYTHONPATH=f'{TESTS}{os.pathsep}{ROOT}', STANDIN_SLOW_FROM=str(slow_from),
+               STANDIN_SLEEP=str(sleep), OMP_NUM_THREADS='1', GRAPHITE_STUDIES=str(studies))
+    cmd = [sys.executable, '-m', 'graphite', 'tune', '--dataset', 'toy', '--objective', 'test_tune:standin_objective',
+           '--config', str(cfg), '--trials', str(trials), '--study', name, '--no-pruning', '--workers', '2', '--quiet',
+           '--no-plots']
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **popen)
+    return proc, cmd, env, open_storage(resolve_storage(None, name))
+
+
 @pytest.mark.parametrize('whole_job', [True, False])
 def test_sigterm_to_the_job_records_running_trials_fail_and_resume_completes(studies, tmp_path, whole_job):
     """SIGTERM to a 2-worker `graphite tune` and its worker process (as a scheduler stops a job), or to its main
     process only (`kill PID`), while slow trials run: it exits with 143 at once, no trial is left RUNNING (no heartbeat
     grace period to wait for), each stopped trial is FAIL with its cost recorded, the finished trials keep their
     values, and re-running completes the study."""
-    cfg = tmp_path / 'cfg.yaml'
-    cfg.write_text(yaml.safe_dump(CONFIG))
-    env = dict(os.environ, PYTHONPATH=f'{TESTS}{os.pathsep}{ROOT}', STANDIN_SLOW_FROM='2', STANDIN_SLEEP='5',
-               OMP_NUM_THREADS='1', GRAPHITE_STUDIES=str(studies))
-    cmd = [sys.executable, '-m', 'graphite', 'tune', '--dataset', 'toy', '--objective', 'test_tune:standin_objective',
-           '--config', str(cfg), '--trials', '6', '--study', 'termed', '--no-pruning', '--workers', '2', '--quiet',
-           '--no-plots']
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    storage = open_storage(resolve_storage(None, 'termed'))
+    proc, cmd, env, storage = _two_worker_tune(tmp_path, studies, 'termed', 6, slow_from=2, sleep=5,
+                                               start_new_session=True)
     try:
         trials = _wait_for_trials(proc, 'termed', storage, 90, 'the slow trials never started', lambda trials: len(
             [t for t in trials if t.state == TrialState.RUNNING and t.intermediate_values]) == 2)
@@ -465,15 +472,7 @@ def test_sigterm_to_the_job_records_running_trials_fail_and_resume_completes(stu
 def test_workers_of_a_sigkilled_tune_stop_after_their_running_trial(studies, tmp_path):
     """A main process killed outright (SIGKILL: no chance to stop its workers) does not leave a spawned worker
     running trials on its own: the worker finishes the trial it is running and starts no other."""
-    cfg = tmp_path / 'cfg.yaml'
-    cfg.write_text(yaml.safe_dump(CONFIG))
-    env = dict(os.environ, PYTHONPATH=f'{TESTS}{os.pathsep}{ROOT}', STANDIN_SLOW_FROM='0', STANDIN_SLEEP='0.3',
-               OMP_NUM_THREADS='1', GRAPHITE_STUDIES=str(studies))
-    cmd = [sys.executable, '-m', 'graphite', 'tune', '--dataset', 'toy', '--objective', 'test_tune:standin_objective',
-           '--config', str(cfg), '--trials', '40', '--study', 'orphan', '--no-pruning', '--workers', '2', '--quiet',
-           '--no-plots']
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    storage = open_storage(resolve_storage(None, 'orphan'))
+    proc, _, _, storage = _two_worker_tune(tmp_path, studies, 'orphan', 40, slow_from=0, sleep=0.3)
     try:
         trials = _wait_for_trials(proc, 'orphan', storage, 90, 'two workers never ran at once', lambda trials: len(
             {t.user_attrs.get('worker') for t in trials if t.state == TrialState.RUNNING} - {None}) == 2)

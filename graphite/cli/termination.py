@@ -30,18 +30,37 @@ def _raise_terminated(signum, frame):
     raise Terminated('terminated by SIGTERM')
 
 
+def _stop_once(signum, frame):
+    """First stop signal: ignore any further SIGINT/SIGTERM (so the cleanup that records the running trial cannot
+    itself be interrupted half-way), then raise :class:`Terminated` or :class:`KeyboardInterrupt`."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if signum == signal.SIGTERM:
+        raise Terminated('terminated by SIGTERM')
+    raise KeyboardInterrupt
+
+
 @contextlib.contextmanager
-def sigterm_interrupts() -> Iterator[bool]:
+def sigterm_interrupts(stop_once: bool = False) -> Iterator[bool]:
     """Inside the block, SIGTERM raises :class:`Terminated` in the main thread; the previous handler comes back after.
 
     Yields whether the handler was set: only a default SIGTERM disposition is replaced (an embedding application's
-    own handler is kept), and only from the main thread (the only thread Python delivers signals to)."""
+    own handler is kept), and only from the main thread (the only thread Python delivers signals to).
+
+    With ``stop_once`` (a tune worker, which may get SIGTERM from a scheduler and SIGINT from its main process at the
+    same moment), the first SIGTERM or SIGINT stops the block and every later one is ignored, so the stopping trial
+    is recorded ``FAIL`` in one piece."""
     in_main = threading.current_thread() is threading.main_thread()
     if not in_main or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
         yield False
         return
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    previous_int = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGTERM, _stop_once if stop_once else _raise_terminated)
+    if stop_once:
+        signal.signal(signal.SIGINT, _stop_once)
     try:
         yield True
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if stop_once:
+            signal.signal(signal.SIGINT, previous_int)

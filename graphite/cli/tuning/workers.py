@@ -217,7 +217,7 @@ def _worker_main(spec: TuneSpec, worker_index: int) -> None:
     from graphite.cli.termination import EXIT_CODE, Terminated, sigterm_interrupts
     parent = os.getppid()
     try:
-        with sigterm_interrupts():  # SIGTERM to the whole job: record the running trial FAIL, as on Ctrl-C
+        with sigterm_interrupts(stop_once=True):  # SIGTERM to the whole job: record the running trial FAIL
             # a main process killed outright (SIGKILL) cannot stop its workers: each ends after its running trial
             run_worker(spec, worker_index, progress=False, unique_sampler=True,
                        keep_going=lambda: os.getppid() == parent)
