@@ -245,7 +245,6 @@ def run(dataset: str, model: str, transform: Optional[str], params: Dict[str, An
         'requested_splits': list(split_ids), 'complete': False,
     }
     epochs = int(train['epochs'])
-    label_smoothing(train)  # a bad value fails before any training
     for k, split in enumerate(split_ids):
         desc = f'{dataset}/{model}{"+graphite" if transform else ""} split {split}'
         if minibatch:
