@@ -1,4 +1,4 @@
-"""Validation-only probes of ideas beyond the searched spaces, on a committed config (sessions 13, 16, 17, Cora).
+"""Validation-only probes of ideas beyond the searched spaces, on a committed config (sessions 13, 16, 17, 19, Cora).
 
 Usage::
 
@@ -21,6 +21,8 @@ recorded in the JSON for the record but is not what the probe decides on.
 * ``held-out-ensemble``: ``seed-ensemble`` without its bias toward single models (a single model's validation is
   the maximum over its own checkpoints, an ensemble's is not): each split's validation nodes are halved once (A, B);
   every member chooses its checkpoint on A, and every row is scored on B, which no choice saw.
+* ``held-out-ema``: the moving average of the weights (``ema_decay``, ``--ema-decays``) against the raw weights,
+  each checkpoint chosen on validation half A and scored on half B, as ``held-out-ensemble`` does.
 * ``weight-decay-groups``: Adam weight decay ``a`` on the input layer (``lin_in``) and ``b`` on every other parameter
   (``--decays a:b ...``), as GCN's own code decays only its first layer; the base row is the config's one decay.
 
@@ -64,8 +66,10 @@ def _train(args, train, kwargs, data, s, extra_in=0, inputs=None, seed=None, dec
     """One split of the prepared graph ``data``; ``inputs(step)`` gives ``(x, loss_index)`` per training step and
     ``inputs(None)`` the evaluation input; ``seed`` replaces ``args.seed + s``; ``decays = (a, b)`` decays ``lin_in``
     by ``a`` and the rest by ``b``; ``select`` (validation node indices) chooses the best-accuracy checkpoint on those
-    nodes instead of the whole validation set, and its first entry is the accuracy on them.
+    nodes instead of the whole validation set, and its first entry is the accuracy on them. The config's
+    ``ema_decay`` evaluates the moving average of the weights, as ``graphite run`` does.
     Returns the best-accuracy and best-loss checkpoints as ``(val, test, step, softmax)``."""
+    from graphite.cli.training_options import ema_decay, weight_average
     from graphite.nn import get_model, transductive_kwargs
     seed = args.seed + s if seed is None else seed
     torch.manual_seed(seed)
@@ -84,6 +88,8 @@ def _train(args, train, kwargs, data, s, extra_in=0, inputs=None, seed=None, dec
         params = [{'params': first, 'weight_decay': decays[0]},
                   {'params': [p for n, p in named if not n.startswith('lin_in.')], 'weight_decay': decays[1]}]
     opt = torch.optim.Adam(params, lr=float(train['lr']), weight_decay=float(train['weight_decay']))
+    average = weight_average(model, ema_decay(train))
+    evaluated = model if average is None else average.module
     inputs = inputs or (lambda step: (data.x, tr))
     x_eval = inputs(None)[0]
     by_acc, by_loss, best_loss = (-1.0, 0.0, 0, None), (0.0, 0.0, 0, None), float('inf')
@@ -93,9 +99,11 @@ def _train(args, train, kwargs, data, s, extra_in=0, inputs=None, seed=None, dec
         x, target = inputs(step)
         F.cross_entropy(model(x, ei, et)[target], y[target]).backward()
         opt.step()
-        model.eval()
+        if average is not None:
+            average.update_parameters(model)
+        evaluated.eval()
         with torch.no_grad():
-            out = model(x_eval, ei, et)
+            out = evaluated(x_eval, ei, et)
         val, loss = _acc(out, y, select), F.cross_entropy(out[va], y[va]).item()
         if val > by_acc[0]:
             by_acc = (val, _acc(out, y, te), step, torch.softmax(out, -1))
@@ -196,6 +204,20 @@ def held_out_ensemble(args, train, kwargs, data, splits):
     return seed_ensemble(args, train, kwargs, data, splits, held_out=True)
 
 
+def held_out_ema(args, train, kwargs, data, splits):
+    """The weights' moving average (``ema_decay``, ``--ema-decays``; 0 = the raw weights) with the checkpoint chosen
+    on validation half A and scored on half B, which no choice saw: a smoother trajectory has a lower maximum over
+    its checkpoints, so the whole-validation maximum would favour the raw weights."""
+    rows = []
+    for d in args.ema_decays:
+        runs = [_train(args, {**train, 'ema_decay': d}, kwargs, data, s,
+                       select=_val_halves(_masks(data, s)[1], s)[0])[0] for s in splits]
+        rows.append({'variant': f'ema_decay {d:g}, scored on validation half B',
+                     'val': [_acc(r[3], data.y, _val_halves(_masks(data, s)[1], s)[1]) for r, s in zip(runs, splits)],
+                     'test': [r[1] for r in runs]})
+    return rows
+
+
 def weight_decay_groups(args, train, kwargs, data, splits):
     rows = []
     for spec in [None] + args.decays:
@@ -209,7 +231,7 @@ def weight_decay_groups(args, train, kwargs, data, splits):
 
 PROBES = {'correct-smooth': correct_smooth, 'label-input': label_input, 'select-by-loss': select_by_loss,
           'seed-ensemble': seed_ensemble, 'held-out-ensemble': held_out_ensemble,
-          'weight-decay-groups': weight_decay_groups}
+          'weight-decay-groups': weight_decay_groups, 'held-out-ema': held_out_ema}
 
 
 def main(argv=None) -> int:
@@ -224,6 +246,8 @@ def main(argv=None) -> int:
     ap.add_argument('--members', type=int, default=5, help='seed-ensemble: models per split')
     ap.add_argument('--decays', nargs='+', default=['0.0061:0', '0.02:0.0005', '0.003:0'],
                     help='weight-decay-groups: lin_in:rest decay pairs')
+    ap.add_argument('--ema-decays', type=float, nargs='+', default=[0.0, 0.9, 0.99],
+                    help='held-out-ema: moving-average decays (0 = the raw weights)')
     ap.add_argument('--out', help='write every variant with its per-split validation and test accuracy here')
     args = ap.parse_args(argv)
     torch.set_num_threads(1)

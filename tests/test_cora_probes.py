@@ -123,3 +123,23 @@ def test_held_out_ensemble_scores_on_the_half_no_choice_saw(probes, make_graph, 
     for k in ('single models (mean over members)', 'ensemble of 1 seed(s)', 'ensemble of 2 seed(s)'):
         assert full[k + where]['val'] == pytest.approx(plain[k]['val'])
         assert full[k + where]['test'] == pytest.approx(plain[k]['test'])
+
+
+def test_held_out_ema_is_graphite_runs_moving_average_scored_on_half_b(probes, make_graph, tmp_path, monkeypatch):
+    """With both halves the whole validation set, each ``held-out-ema`` row is ``graphite run --set ema_decay=d``
+    (the oracle, itself checked against a hand-kept average in test_runner); with real halves the rows differ."""
+    toy, cfg, out = _toy_setup(make_graph, tmp_path, monkeypatch, num_splits=2, seed=6)
+
+    def rows(argv_out):
+        assert probes.main(['--config', str(cfg), '--seed', '4', '--splits', '0-1', '--probes', 'held-out-ema',
+                            '--ema-decays', '0', '0.8', '--out', str(argv_out)]) == 0
+        return {r['variant']: r for r in json.loads(argv_out.read_text())['probes']['held-out-ema']}
+    held = rows(tmp_path / 'h.json')
+    monkeypatch.setattr(probes, '_val_halves', lambda va, s: (va, va))
+    full = rows(tmp_path / 'f.json')
+    for d in (0.0, 0.8):
+        name = f'ema_decay {d:g}, scored on validation half B'
+        ref = run('cora', 'graphite', None, {**PARAMS, 'ema_decay': d}, splits='0-1', seed=4, progress=False, data=toy)
+        assert full[name]['val'] == pytest.approx(ref['per_split_val']) and full[name]['test'] == pytest.approx(
+            ref['per_split'])
+        assert held[name]['val'] != full[name]['val']

@@ -163,3 +163,35 @@ def test_hub_neighbours_are_drawn_directly_uniform_and_distinct():
     assert abs(float(freq.mean()) - p) < 1e-6                        # 10 per draw, all inside the hub's range
     expected_std = (p * (1 - p) / draws) ** 0.5
     assert 0.85 * expected_std < float(freq.std()) < 1.15 * expected_std
+
+
+def test_minibatch_ema_decay_evaluates_the_moving_average_of_every_step(toy, monkeypatch):
+    """With ``ema_decay: d`` the mini-batch loop evaluates ``w_avg <- d * w_avg + (1 - d) * w``, updated after every
+    optimiser step (not every epoch): the average is kept here by hand from the optimiser's own parameters (a global
+    optimiser step hook) and compared with the weights of every model the loop evaluates."""
+    import graphite.nn.inference as inference
+    from torch.optim.optimizer import register_optimizer_step_post_hook
+    d, avg, checked = 0.7, [], []
+
+    def after_step(opt, args, kwargs):
+        now = [p.detach().clone() for group in opt.param_groups for p in group['params']]
+        avg[:] = now if not avg else [a * d + w * (1 - d) for a, w in zip(avg, now)]
+
+    real = inference.layerwise_inference
+
+    def spy(model, *args):
+        got = list(model.parameters())
+        assert len(got) == len(avg) and all(torch.allclose(g, a, atol=1e-6) for g, a in zip(got, avg))
+        checked.append(1)
+        return real(model, *args)
+
+    monkeypatch.setattr(inference, 'layerwise_inference', spy)
+    handle = register_optimizer_step_post_hook(after_step)
+    try:
+        r = run('toy', 'sage', None, dict(MB, ema_decay=d, feature_fanout=None), splits='0', seed=2, progress=False,
+                data=toy)
+    finally:
+        handle.remove()
+    assert len(checked) == 3 and r['steps'] == [3]
+    with pytest.raises(ValueError, match='ema_decay must be'):
+        run('toy', 'sage', None, dict(MB, ema_decay=2, feature_fanout=None), splits='0', progress=False, data=toy)

@@ -332,6 +332,51 @@ def test_label_smoothing_trains_on_the_soft_targets_written_by_hand(toy):
             run('toy', 'mlp', None, {**params, 'label_smoothing': bad}, splits='0', data=toy, progress=False)
 
 
+def test_ema_decay_evaluates_the_moving_average_written_by_hand(toy):
+    """``ema_decay: d`` evaluates, checkpoints and returns ``w_avg <- d * w_avg + (1 - d) * w`` (first step: a copy),
+    BatchNorm statistics averaged alike: a hand-written loop that keeps the average itself (not torch's
+    ``AveragedModel``) reproduces the run's validation and test, and the returned model is the average at the best
+    validation step. The default (0) evaluates the raw weights, and values outside [0, 1) are refused."""
+    import copy
+    from graphite.cli.prepared_data import prepare
+    from graphite.nn import get_model
+    d, seed, steps = 0.8, 3, 12
+    params = dict(hidden_channels=8, epochs=steps, patience=0, lr=0.05, weight_decay=0.0, norm='batch', ema_decay=d)
+    kept = {}
+    r = run('toy', 'gcn', None, params, splits='0', seed=seed, data=toy, progress=False,
+            on_model=lambda model, info: kept.update(model=model))
+    prep = prepare(toy, None, {})
+    tr, va, te = (prep.index[n][0] for n in ('train_mask', 'val_mask', 'test_mask'))
+    torch.manual_seed(seed)
+    model = get_model('gcn')(prep.x.size(1), 8, prep.num_classes, norm='batch')
+    opt = torch.optim.Adam(model.parameters(), lr=0.05, weight_decay=0.0)
+    shadow, avg, best = copy.deepcopy(model), None, (-1.0, None, None)
+    for _ in range(steps):
+        model.train()
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(prep.x, prep.edge_index)[tr], prep.y[tr]).backward()
+        opt.step()
+        now = {k: v.detach().clone() for k, v in model.state_dict().items() if v.is_floating_point()}
+        avg = now if avg is None else {k: avg[k] * d + now[k] * (1 - d) for k in avg}
+        shadow.load_state_dict(avg, strict=False)
+        shadow.eval()
+        with torch.no_grad():
+            out = shadow(prep.x, prep.edge_index)
+        val = (out[va].argmax(-1) == prep.y[va]).float().mean().item()
+        if val > best[0]:
+            best = (val, (out[te].argmax(-1) == prep.y[te]).float().mean().item(), out)
+    assert r['per_split_val'][0] == pytest.approx(best[0]) and r['per_split'][0] == pytest.approx(best[1])
+    with torch.no_grad():
+        assert torch.allclose(kept['model'](prep.x, prep.edge_index), best[2], atol=1e-5)
+    raw = run('toy', 'gcn', None, {**params, 'ema_decay': 0.0}, splits='0', seed=seed, data=toy, progress=False)
+    default = run('toy', 'gcn', None, {k: v for k, v in params.items() if k != 'ema_decay'}, splits='0', seed=seed,
+                  data=toy, progress=False)
+    assert raw['per_split_val'] == default['per_split_val'] and raw['per_split'] == default['per_split']
+    for bad in (1.0, -0.5, 'slow'):
+        with pytest.raises(ValueError, match='ema_decay must be'):
+            run('toy', 'gcn', None, {**params, 'ema_decay': bad}, splits='0', data=toy, progress=False)
+
+
 def test_sigterm_stops_graphite_run_like_ctrl_c_and_keeps_finished_splits(toy, tmp_path, monkeypatch, capsys):
     """A scheduler's SIGTERM (a real signal sent to this process while split 2 trains) ends ``graphite run`` with 143
     and the partial result of the finished splits; the default SIGTERM disposition is back afterwards."""

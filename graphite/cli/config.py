@@ -51,6 +51,7 @@ TRAINING_DEFAULTS: Dict[str, Any] = {
     'undirected': False,   # make the graph undirected before any transform (tunedGNN's preprocessing of *-filtered)
     'normalize_features': False,  # row-normalise x (PyG NormalizeFeatures) on the original graph; no transform
     'label_smoothing': 0.0,  # cross-entropy against (1 - e) * one-hot + e / C (torch's label_smoothing), 0 <= e < 1
+    'ema_decay': 0.0,      # evaluate/checkpoint an EMA of the weights, w_avg <- d w_avg + (1 - d) w; 0 <= d < 1
     'transform_options': {},
 }
 

@@ -110,7 +110,8 @@ def train_split_minibatch(prep, model_cls, model_kwargs: Dict[str, Any], train: 
     """Train one split on mini-batches; returns ``(best_val, best_test, best_epoch, epochs_run)`` like the
     full-batch loop. ``prep`` is the CPU :class:`~graphite.cli.prepared_data.PreparedData` (sampling runs on the CPU);
     ``on_step(step, loss)`` sees the loss of every optimiser step (averaged over ranks)."""
-    from graphite.cli.runner import after_eval, evaluate_metric, label_smoothing
+    from graphite.cli.runner import after_eval, evaluate_metric
+    from graphite.cli.training_options import ema_decay, label_smoothing, weight_average
     from graphite.nn.inference import layerwise_inference
     torch.manual_seed(seed)
     np.random.seed(seed % (2 ** 32))
@@ -133,6 +134,8 @@ def train_split_minibatch(prep, model_cls, model_kwargs: Dict[str, Any], train: 
     sample_gen = torch.Generator().manual_seed(seed * 1009 + ctx.rank + 1)  # each rank samples its own batches
     epochs, patience, every = int(train['epochs']), int(train['patience']), max(1, int(train['eval_every']))
     smoothing = label_smoothing(train)
+    average = weight_average(model, ema_decay(train))  # evaluated in place of the raw weights
+    evaluated = model if average is None else average.module
     best_val, best_test, best_epoch, step = -math.inf, float('nan'), -1, 0
     bar = None
     if progress and ctx.is_main:
@@ -154,6 +157,8 @@ def train_split_minibatch(prep, model_cls, model_kwargs: Dict[str, Any], train: 
                     raise FloatingPointError(f'training loss became {mean_loss} at step {step} (epoch {epoch}) of '
                                              f'split {split}; lower the learning rate')
                 opt.step()
+                if average is not None:
+                    average.update_parameters(D.unwrap(model))
                 if on_step is not None:
                     on_step(step, mean_loss)
             if epoch % every and epoch != epochs:
@@ -162,7 +167,7 @@ def train_split_minibatch(prep, model_cls, model_kwargs: Dict[str, Any], train: 
                 continue
             scores = torch.zeros(2, dtype=torch.float64, device=device)
             if ctx.is_main:
-                logits = layerwise_inference(model, full.x, full.edge_index, full.edge_type)
+                logits = layerwise_inference(evaluated, full.x, full.edge_index, full.edge_type)
                 scores[0] = evaluate_metric(metric, logits[va], y_va)
                 scores[1] = evaluate_metric(metric, logits[te], y_te)
                 del logits

@@ -22,6 +22,7 @@ from torch import Tensor
 from graphite.cli.config import TRAINING_DEFAULTS, validate_params
 from graphite.cli.prepared_data import PreparedData, prepare
 from graphite.cli.results_io import environment, summarize_splits
+from graphite.cli.training_options import ema_decay, label_smoothing, weight_average
 
 __all__ = ['run', 'metric_for', 'evaluate_metric', 'parse_splits']
 
@@ -82,18 +83,6 @@ def parse_splits(spec, num_splits: int) -> List[int]:
     return sorted(dict.fromkeys(ids))
 
 
-def label_smoothing(train: Dict[str, Any]) -> float:
-    """The training option ``label_smoothing`` as a float in ``[0, 1)``; a one-line error otherwise."""
-    value = train.get('label_smoothing') or 0.0
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f'label_smoothing must be a number in [0, 1), got {value!r}') from None
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f'label_smoothing must be in [0, 1), got {value}')
-    return value
-
-
 def after_eval(bar, on_eval, step: int, loss: float, val: float, best_val: float, stop: bool) -> bool:
     """Shared by the training loops after each evaluation: progress bar, ``on_eval(step, val)``; returns ``stop``."""
     if bar is not None:
@@ -119,6 +108,8 @@ def _train_split(prep: PreparedData, model_cls, model_kwargs: Dict[str, Any], tr
     x, ei, et = prep.x, prep.edge_index, prep.edge_type
     epochs, patience, every = int(train['epochs']), int(train['patience']), max(1, int(train['eval_every']))
     smoothing = label_smoothing(train)
+    average = weight_average(model, ema_decay(train))  # evaluated and checkpointed in place of the raw weights
+    evaluated = model if average is None else average.module
     best_val, best_test, best_step, evals = -math.inf, float('nan'), -1, 0
     best_state = None  # keep_best: a copy of the weights at the best validation step
     bar = None
@@ -136,19 +127,21 @@ def _train_split(prep: PreparedData, model_cls, model_kwargs: Dict[str, Any], tr
                                          'lower the learning rate')
             loss.backward()
             opt.step()
+            if average is not None:
+                average.update_parameters(model)
             if step % every and step != epochs:
                 if bar is not None:
                     bar.update(1)
                 continue
-            model.eval()
+            evaluated.eval()
             with torch.no_grad():
-                out = model(x, ei, et)
+                out = evaluated(x, ei, et)
             val = evaluate_metric(metric, out[va], y_va)
             if val > best_val:
                 best_val, best_step = val, step
                 best_test = evaluate_metric(metric, out[te], y_te)
                 if keep_best:
-                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                    best_state = {k: v.detach().clone() for k, v in evaluated.state_dict().items()}
             evals += 1
             if after_eval(bar, on_eval, step_offset + step, loss.item(), val, best_val,
                           bool(patience and step - best_step >= patience)):
