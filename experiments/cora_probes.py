@@ -67,9 +67,9 @@ def _train(args, train, kwargs, data, s, extra_in=0, inputs=None, seed=None, dec
     ``inputs(None)`` the evaluation input; ``seed`` replaces ``args.seed + s``; ``decays = (a, b)`` decays ``lin_in``
     by ``a`` and the rest by ``b``; ``select`` (validation node indices) chooses the best-accuracy checkpoint on those
     nodes instead of the whole validation set, and its first entry is the accuracy on them. The config's
-    ``ema_decay`` evaluates the moving average of the weights, as ``graphite run`` does.
+    ``label_smoothing`` and ``ema_decay`` act as in ``graphite run``.
     Returns the best-accuracy and best-loss checkpoints as ``(val, test, step, softmax)``."""
-    from graphite.cli.training_options import ema_decay, weight_average
+    from graphite.cli.training_options import ema_decay, label_smoothing, weight_average
     from graphite.nn import get_model, transductive_kwargs
     seed = args.seed + s if seed is None else seed
     torch.manual_seed(seed)
@@ -88,7 +88,7 @@ def _train(args, train, kwargs, data, s, extra_in=0, inputs=None, seed=None, dec
         params = [{'params': first, 'weight_decay': decays[0]},
                   {'params': [p for n, p in named if not n.startswith('lin_in.')], 'weight_decay': decays[1]}]
     opt = torch.optim.Adam(params, lr=float(train['lr']), weight_decay=float(train['weight_decay']))
-    average = weight_average(model, ema_decay(train))
+    average, smoothing = weight_average(model, ema_decay(train)), label_smoothing(train)
     evaluated = model if average is None else average.module
     inputs = inputs or (lambda step: (data.x, tr))
     x_eval = inputs(None)[0]
@@ -97,7 +97,7 @@ def _train(args, train, kwargs, data, s, extra_in=0, inputs=None, seed=None, dec
         model.train()
         opt.zero_grad()
         x, target = inputs(step)
-        F.cross_entropy(model(x, ei, et)[target], y[target]).backward()
+        F.cross_entropy(model(x, ei, et)[target], y[target], label_smoothing=smoothing).backward()
         opt.step()
         if average is not None:
             average.update_parameters(model)

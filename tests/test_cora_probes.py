@@ -143,3 +143,20 @@ def test_held_out_ema_is_graphite_runs_moving_average_scored_on_half_b(probes, m
         assert full[name]['val'] == pytest.approx(ref['per_split_val']) and full[name]['test'] == pytest.approx(
             ref['per_split'])
         assert held[name]['val'] != full[name]['val']
+
+
+def test_probes_train_with_the_configs_label_smoothing_and_weight_average(probes, make_graph, tmp_path, monkeypatch):
+    """A config with ``label_smoothing`` and ``ema_decay``: the probes' base row is graphite run's result with both
+    (the oracle), which differs from the run without them."""
+    toy, cfg, out = _toy_setup(make_graph, tmp_path, monkeypatch, num_splits=2, seed=7)
+    params = {**PARAMS, 'label_smoothing': 0.3, 'ema_decay': 0.5}
+    cfg.write_text(yaml.safe_dump({'dataset': 'cora', 'model': 'graphite', 'transform': None, 'params': params}))
+    assert probes.main(['--config', str(cfg), '--seed', '1', '--splits', '0-1', '--probes', 'select-by-loss',
+                        '--out', str(out)]) == 0
+    row = {r['variant']: r for r in json.loads(out.read_text())['probes']['select-by-loss']}['best validation accuracy']
+    ref = run('cora', 'graphite', None, dict(params), splits='0-1', seed=1, progress=False, data=toy)
+    assert row['val'] == pytest.approx(ref['per_split_val']) and row['test'] == pytest.approx(ref['per_split'])
+    with pytest.raises(ValueError, match='label_smoothing must be'):
+        cfg.write_text(yaml.safe_dump({'dataset': 'cora', 'model': 'graphite', 'transform': None,
+                                       'params': {**params, 'label_smoothing': 1.0}}))
+        probes.main(['--config', str(cfg), '--splits', '0', '--probes', 'select-by-loss'])
