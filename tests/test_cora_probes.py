@@ -149,13 +149,16 @@ def test_probes_train_with_the_configs_label_smoothing_and_weight_average(probes
     """A config with ``label_smoothing`` and ``ema_decay``: the probes' base row is graphite run's result with both
     (the oracle), which differs from the run without them."""
     toy, cfg, out = _toy_setup(make_graph, tmp_path, monkeypatch, num_splits=2, seed=7)
-    params = {**PARAMS, 'label_smoothing': 0.3, 'ema_decay': 0.5}
+    params = {**PARAMS, 'epochs': 20, 'lr': 0.05, 'label_smoothing': 0.9, 'ema_decay': 0.5}
     cfg.write_text(yaml.safe_dump({'dataset': 'cora', 'model': 'graphite', 'transform': None, 'params': params}))
     assert probes.main(['--config', str(cfg), '--seed', '1', '--splits', '0-1', '--probes', 'select-by-loss',
                         '--out', str(out)]) == 0
     row = {r['variant']: r for r in json.loads(out.read_text())['probes']['select-by-loss']}['best validation accuracy']
     ref = run('cora', 'graphite', None, dict(params), splits='0-1', seed=1, progress=False, data=toy)
     assert row['val'] == pytest.approx(ref['per_split_val']) and row['test'] == pytest.approx(ref['per_split'])
+    for key in ('label_smoothing', 'ema_decay'):  # each option changes the oracle's numbers, so the row saw both
+        other = run('cora', 'graphite', None, {**params, key: 0.0}, splits='0-1', seed=1, progress=False, data=toy)
+        assert (other['per_split_val'], other['per_split']) != (ref['per_split_val'], ref['per_split'])
     with pytest.raises(ValueError, match='label_smoothing must be'):
         cfg.write_text(yaml.safe_dump({'dataset': 'cora', 'model': 'graphite', 'transform': None,
                                        'params': {**params, 'label_smoothing': 1.0}}))
