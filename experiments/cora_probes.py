@@ -208,12 +208,12 @@ def held_out_ema(args, train, kwargs, data, splits):
     """The weights' moving average (``ema_decay``, ``--ema-decays``; 0 = the raw weights) with the checkpoint chosen
     on validation half A and scored on half B, which no choice saw: a smoother trajectory has a lower maximum over
     its checkpoints, so the whole-validation maximum would favour the raw weights."""
+    halves = {s: _val_halves(_masks(data, s)[1], s) for s in splits}
     rows = []
     for d in args.ema_decays:
-        runs = [_train(args, {**train, 'ema_decay': d}, kwargs, data, s,
-                       select=_val_halves(_masks(data, s)[1], s)[0])[0] for s in splits]
+        runs = [_train(args, {**train, 'ema_decay': d}, kwargs, data, s, select=halves[s][0])[0] for s in splits]
         rows.append({'variant': f'ema_decay {d:g}, scored on validation half B',
-                     'val': [_acc(r[3], data.y, _val_halves(_masks(data, s)[1], s)[1]) for r, s in zip(runs, splits)],
+                     'val': [_acc(r[3], data.y, halves[s][1]) for r, s in zip(runs, splits)],
                      'test': [r[1] for r in runs]})
     return rows
 

@@ -48,5 +48,6 @@ def weight_average(model: torch.nn.Module, decay: float) -> Optional[torch.optim
     if not decay:
         return None
     from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
-    inner = getattr(model, 'module', model)
-    return AveragedModel(inner, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+    from graphite.cli.distributed import unwrap
+    return AveragedModel(unwrap(model), multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
